@@ -1,0 +1,67 @@
+import Foundation
+
+/// The set of local page templates, loaded once and rendered from memory.
+///
+/// Templates are `NAME.html` files in a directory (the defaults ship in `share/pages/`).
+/// A page that has no template of its own is rendered with `error.html`; if that is missing
+/// too, a built-in page is used, so a local answer is always possible.
+public struct PageCatalog: Sendable {
+    public static let fallbackName = "error"
+
+    private let templates: [String: PageTemplate]
+    private let fallback: PageTemplate
+
+    /// Names of the templates that were loaded.
+    public var names: [String] { self.templates.keys.sorted() }
+
+    public init(templates: [PageTemplate]) {
+        var byName: [String: PageTemplate] = [:]
+        for template in templates { byName[template.name] = template }
+        self.templates = byName
+        // The built-in page cannot fail to compile: it is a constant we test.
+        self.fallback = byName[Self.fallbackName] ?? (try! PageTemplate(name: "built-in", source: Self.builtIn))
+    }
+
+    /// Loads every `*.html` file of `directory`. Returns the catalog and the templates that
+    /// were refused (each is left out; the fallback page takes its place).
+    public static func load(directory: String) throws(PageTemplateError) -> (PageCatalog, [PageTemplateError]) {
+        let files: [String]
+        do {
+            files = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw .unreadable(String(describing: error), template: directory)
+        }
+        var loaded: [PageTemplate] = []
+        var refused: [PageTemplateError] = []
+        for file in files.sorted() where file.hasSuffix(".html") {
+            let name = String(file.dropLast(".html".count))
+            let path = directory + "/" + file
+            guard let data = FileManager.default.contents(atPath: path),
+                let source = String(data: data, encoding: .utf8)
+            else {
+                refused.append(.unreadable("not a readable UTF-8 file", template: name))
+                continue
+            }
+            do {
+                loaded.append(try PageTemplate(name: name, source: source))
+            } catch {
+                refused.append(error)
+            }
+        }
+        return (PageCatalog(templates: loaded), refused)
+    }
+
+    /// Renders the page `name`, or the fallback page when there is no such template.
+    public func render(_ name: String, _ values: PageValues) -> String {
+        (self.templates[name] ?? self.fallback).render(values)
+    }
+
+    public static let builtIn = """
+        <!DOCTYPE html>
+        <html><head><meta charset="utf-8"><title>{{status}} {{title}}</title></head>
+        <body><h1>{{status}} {{title}}</h1><p>{{reason}}</p>
+        <p>URL: {{url}}</p><p>Client: {{client}} &middot; {{time}} &middot; request {{request_id}}</p>
+        <hr><address>Portcullis</address></body></html>
+
+        """
+}

@@ -1,0 +1,454 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// The last handler of a client connection. It plans each request, drives the
+/// `ExchangeStateMachine`, and carries out its actions: leasing origin connections, streaming
+/// bodies with backpressure both ways, writing local pages, and turning into a tunnel.
+final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let environment: ProxyEnvironment
+    private let pool: OriginPool
+    private let accessLog: AccessLogBuffer
+    private let headGuard: RequestHeadGuardHandler
+    private let logger: Logger
+    private var machine: ExchangeStateMachine
+    private var context: ChannelHandlerContext?
+
+    private let clientAllowed: Bool
+    private let clientIP: String
+
+    /// The origin connection of the exchange in flight.
+    private var origin: (channel: any Channel, handler: OriginConnectionHandler, key: OriginPool.Key, reused: Bool)?
+    private var pendingClientRead = false
+    private var closeWhenIdle = false
+    private var requestCounter = 0
+    private var record = ExchangeRecord()
+
+    init(
+        environment: ProxyEnvironment, pool: OriginPool, accessLog: AccessLogBuffer, headGuard: RequestHeadGuardHandler,
+        clientAddress: SocketAddress?, logger: Logger
+    ) {
+        self.environment = environment
+        self.pool = pool
+        self.accessLog = accessLog
+        self.headGuard = headGuard
+        self.logger = logger
+        self.machine = ExchangeStateMachine(
+            maxRequestBodyBytes: environment.configuration.maxRequestBodyBytes, viaName: environment.configuration.viaName)
+        self.clientIP = clientAddress.flatMap { IPAddress128($0)?.description } ?? "-"
+        self.clientAllowed = clientAddress.map { environment.configuration.allowedClients.contains(address: $0) } ?? false
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+
+    // MARK: inbound from the client
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch Self.unwrapInboundIn(data) {
+        case .head(let head):
+            self.requestCounter += 1
+            self.record = ExchangeRecord(head: head, client: self.clientIP)
+            let disposition =
+                self.clientAllowed
+                ? self.environment.planner.plan(head, clientIP: self.clientIP)
+                : .reject(.clientDenied, reason: "client \(self.clientIP) may not use this proxy", url: head.uri)
+            let hasBody = (try? head.headers.requestFraming()).map { $0 != .none } ?? true
+            self.perform(self.machine.requestHead(disposition, hasBody: hasBody || !self.clientAllowed))
+        case .body(let buffer):
+            self.perform(self.machine.requestBody(buffer))
+        case .end:
+            self.perform(self.machine.requestEnd())
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+        self.origin?.channel.flush()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { self.origin?.handler.resumeReading() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.perform(self.machine.clientClosed())
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let page: LocalPage
+        switch error {
+        case is RequestHeadGuardHandler.HeadTooLarge:
+            page = .headersTooLarge
+        case let parserError as HTTPParserError where parserError == .headerOverflow:
+            page = .headersTooLarge
+        case is HTTPParserError:
+            page = .badRequest
+        default:
+            context.close(promise: nil)
+            return
+        }
+        // Only a connection that has not started answering can still get a page.
+        guard self.machine.isIdle || self.isAwaitingResponseHead else {
+            self.perform(self.machine.clientClosed())
+            context.close(promise: nil)
+            return
+        }
+        self.abandonOrigin()
+        self.record = ExchangeRecord(method: "NONE", url: "error:invalid-request", client: self.clientIP)
+        self.writeLocalPage(page, reason: "\(error)", url: "", closeAfter: true)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case is RequestHeadGuardHandler.HeaderTimeout:
+            self.record = ExchangeRecord(method: "NONE", url: "error:request-timeout", client: self.clientIP)
+            self.writeLocalPage(.requestTimeout, reason: "the request head did not arrive in time", url: "", closeAfter: true)
+        case is ChannelShouldQuiesceEvent:
+            if self.machine.isIdle { context.close(promise: nil) } else { self.closeWhenIdle = true }
+        case let channelEvent as ChannelEvent where channelEvent == .inputClosed:
+            if self.machine.isIdle { context.close(promise: nil) } else { self.closeWhenIdle = true }
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    // MARK: outbound (backpressure on the client)
+
+    func read(context: ChannelHandlerContext) {
+        if self.mayReadClient {
+            context.read()
+        } else {
+            self.pendingClientRead = true
+        }
+    }
+
+    private var mayReadClient: Bool {
+        switch self.machine.state {
+        case .idle, .answeredLocally, .closed:
+            return true
+        case .connecting, .tunnelling:
+            return false
+        case .forwarding(_, let requestComplete, _):
+            return requestComplete || (self.origin?.channel.isWritable ?? false)
+        }
+    }
+
+    private func resumeClientReadIfPossible() {
+        guard self.pendingClientRead, self.mayReadClient, let context = self.context else { return }
+        self.pendingClientRead = false
+        context.read()
+    }
+
+    private var isAwaitingResponseHead: Bool {
+        switch self.machine.state {
+        case .connecting, .forwarding(_, _, .awaitingHead): return true
+        default: return false
+        }
+    }
+
+    // MARK: actions
+
+    private func perform(_ action: ExchangeStateMachine.Action) {
+        guard let context = self.context else {
+            if case .abort(let closeOrigin) = action, closeOrigin { self.abandonOrigin() }
+            return
+        }
+        switch action {
+        case .none:
+            break
+        case .connectOrigin(let plan):
+            self.connectOrigin(plan, context: context)
+        case .connectTunnel(let target):
+            self.openTunnel(to: target, context: context)
+        case .respondLocally(let page, let reason, let url, let closeAfter):
+            self.abandonOrigin()
+            self.writeLocalPage(page, reason: reason, url: url, closeAfter: closeAfter)
+        case .answer(let head, let body, let closeAfter):
+            var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
+            buffer.writeString(body)
+            self.record.status = Int(head.status.code)
+            self.record.action = "TCP_MISS"
+            self.writeComplete(head: head, body: buffer, closeAfter: closeAfter)
+        case .sendRequest(let head, let body, let end):
+            guard let origin = self.origin else { return }
+            origin.handler.noteActivity()
+            origin.channel.write(HTTPClientRequestPart.head(head), promise: nil)
+            for buffer in body { origin.channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil) }
+            if end { origin.channel.write(HTTPClientRequestPart.end(nil), promise: nil) }
+            origin.channel.flush()
+            self.resumeClientReadIfPossible()
+        case .sendBody(let buffer):
+            self.origin?.channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
+        case .sendEnd:
+            self.origin?.channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        case .writeInformational(let head):
+            // HTTP/1.0 clients know nothing of 1xx responses.
+            if self.record.clientVersion.minor >= 1 {
+                context.writeAndFlush(Self.wrapOutboundOut(.head(head)), promise: nil)
+            }
+        case .writeResponseHead(let head):
+            self.record.status = Int(head.status.code)
+            self.record.contentType = head.headers.first(name: "content-type")
+            context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
+        case .writeResponseBody(let buffer):
+            self.record.bytes += buffer.readableBytes
+            context.write(Self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        case .finishResponse(let reuseOrigin, let keepClient):
+            self.finishResponse(reuseOrigin: reuseOrigin, keepClient: keepClient, context: context)
+        case .switchToTunnel(let head):
+            self.switchProtocols(head: head, context: context)
+        case .abort(let closeOrigin):
+            if closeOrigin { self.abandonOrigin() }
+            self.logExchange(action: "TCP_MISS_ABORTED")
+            context.close(promise: nil)
+        }
+    }
+
+    private func connectOrigin(_ plan: ForwardPlan, context: ChannelHandlerContext) {
+        self.record.action = "TCP_MISS"
+        let key = OriginPool.Key(host: plan.target.host, port: plan.target.port)
+        if let (channel, handler) = self.pool.lease(key) {
+            self.attachOrigin(channel: channel, handler: handler, key: key, reused: true)
+            self.perform(self.machine.originConnected())
+            return
+        }
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.environment.connector.connectHTTP(
+            host: plan.target.host, port: plan.target.port, on: context.eventLoop,
+            readTimeout: self.environment.configuration.originReadTimeout
+        ).whenComplete { result in
+            let this = loopBound.value
+            switch result {
+            case .success(let channel):
+                guard this.context != nil, case .connecting = this.machine.state,
+                    let handler = try? channel.pipeline.syncOperations.handler(type: OriginConnectionHandler.self)
+                else {
+                    channel.close(promise: nil)
+                    return
+                }
+                this.attachOrigin(channel: channel, handler: handler, key: key, reused: false)
+                this.perform(this.machine.originConnected())
+            case .failure(let error):
+                let connectError =
+                    error as? OriginConnectError ?? OriginConnectError(kind: .unreachable, detail: "\(error)")
+                this.perform(this.machine.originConnectFailed(connectError))
+            }
+        }
+    }
+
+    private func attachOrigin(channel: any Channel, handler: OriginConnectionHandler, key: OriginPool.Key, reused: Bool) {
+        self.origin = (channel, handler, key, reused)
+        self.record.peer = channel.remoteAddress.flatMap { IPAddress128($0)?.description }
+        handler.delegate = self
+    }
+
+    /// Drops the origin connection of the exchange in flight (it is in an unknown state).
+    private func abandonOrigin() {
+        guard let origin = self.origin else { return }
+        self.origin = nil
+        origin.handler.delegate = nil
+        origin.channel.close(promise: nil)
+    }
+
+    private func finishResponse(reuseOrigin: Bool, keepClient: Bool, context: ChannelHandlerContext) {
+        if let origin = self.origin {
+            self.origin = nil
+            origin.handler.delegate = nil
+            if reuseOrigin {
+                self.pool.release(origin.channel, handler: origin.handler, key: origin.key)
+            } else {
+                origin.channel.close(promise: nil)
+            }
+        }
+        self.logExchange(action: nil)
+        if keepClient && !self.closeWhenIdle {
+            context.writeAndFlush(Self.wrapOutboundOut(.end(nil)), promise: nil)
+            self.headGuard.awaitNextHead()
+            self.resumeClientReadIfPossible()
+        } else {
+            let channel = context.channel
+            context.writeAndFlush(Self.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    // MARK: local answers
+
+    private func writeLocalPage(_ page: LocalPage, reason: String, url: String, closeAfter: Bool) {
+        guard let context = self.context else { return }
+        let requestID = "\(self.clientIP)-\(ObjectIdentifier(self).hashValue & 0xFFFF_FFFF)-\(self.requestCounter)"
+        let (head, body) = self.environment.localResponse(
+            page, reason: reason, url: url, client: self.clientIP, requestID: requestID, closeAfter: closeAfter,
+            allocator: context.channel.allocator)
+        self.record.status = Int(page.status.code)
+        self.record.action = page.status == .forbidden ? "TCP_DENIED" : "NONE_NONE"
+        self.record.contentType = "text/html"
+        self.writeComplete(head: head, body: body, closeAfter: closeAfter)
+    }
+
+    private func writeComplete(head: HTTPResponseHead, body: ByteBuffer, closeAfter: Bool) {
+        guard let context = self.context else { return }
+        self.record.bytes += body.readableBytes
+        self.logExchange(action: nil)
+        context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
+        if self.record.method != "HEAD" && body.readableBytes > 0 {
+            context.write(Self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let channel = context.channel
+        context.writeAndFlush(Self.wrapOutboundOut(.end(nil))).whenComplete { _ in
+            let this = loopBound.value
+            if closeAfter {
+                channel.close(promise: nil)
+                return
+            }
+            this.perform(this.machine.localResponseWritten())
+            if this.machine.isIdle {
+                if this.closeWhenIdle {
+                    channel.close(promise: nil)
+                } else {
+                    this.headGuard.awaitNextHead()
+                    this.resumeClientReadIfPossible()
+                }
+            }
+        }
+    }
+
+    // MARK: tunnels
+
+    private func openTunnel(to target: RequestTarget, context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.environment.connector.connectRaw(host: target.host, port: target.port, on: context.eventLoop)
+            .whenComplete { result in
+                let this = loopBound.value
+                switch result {
+                case .success(let originChannel):
+                    guard let context = this.context else {
+                        originChannel.close(promise: nil)
+                        return
+                    }
+                    this.record.action = "TCP_TUNNEL"
+                    this.record.status = 200
+                    this.record.peer = originChannel.remoteAddress.flatMap { IPAddress128($0)?.description }
+                    var headers = HTTPHeaders()
+                    headers.add(name: "Via", value: "1.1 \(this.environment.configuration.viaName)")
+                    let head = HTTPResponseHead(
+                        version: .http1_1, status: .custom(code: 200, reasonPhrase: "Connection established"),
+                        headers: headers)
+                    context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
+                    context.writeAndFlush(Self.wrapOutboundOut(.end(nil)), promise: nil)
+                    this.splice(client: context, origin: originChannel, originHandlersToRemove: [])
+                case .failure(let error):
+                    let connectError =
+                        error as? OriginConnectError ?? OriginConnectError(kind: .unreachable, detail: "\(error)")
+                    this.writeLocalPage(connectError.page, reason: connectError.detail, url: target.hostHeader, closeAfter: true)
+                }
+            }
+    }
+
+    private func switchProtocols(head: HTTPResponseHead, context: ChannelHandlerContext) {
+        self.record.status = 101
+        self.record.action = "TCP_TUNNEL"
+        context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
+        context.writeAndFlush(Self.wrapOutboundOut(.end(nil)), promise: nil)
+        guard let origin = self.origin else { return }
+        self.origin = nil
+        origin.handler.delegate = nil
+        // The decoder may still hand over the `.end` of the 101: splice once this read is done.
+        let loopBound = NIOLoopBound((self, origin.channel, origin.handler), eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let (this, originChannel, originHandler) = loopBound.value
+            guard let context = this.context else {
+                originChannel.close(promise: nil)
+                return
+            }
+            this.splice(client: context, origin: originChannel, originHandlersToRemove: [originHandler])
+        }
+    }
+
+    /// Turns both connections into a byte tunnel: the glue handlers go in first, then the HTTP
+    /// handlers come out, decoders last so the bytes they still hold reach the glue.
+    private func splice(client context: ChannelHandlerContext, origin: any Channel, originHandlersToRemove: [OriginConnectionHandler]) {
+        let clientChannel = context.channel
+        let start = self.record
+        let accessLog = self.accessLog
+        do {
+            try Tunnel.splice(
+                client: clientChannel, origin: origin, idleTimeout: self.environment.configuration.tunnelIdleTimeout,
+                clientLeftover: []
+            ) { tunnel in
+                var record = start
+                record.bytes = tunnel.bytesToClient
+                accessLog.record(record.entry(action: nil))
+            }
+            let clientPipeline = clientChannel.pipeline.syncOperations
+            _ = clientPipeline.removeHandler(context: try clientPipeline.context(handlerType: HTTPServerPipelineHandler.self))
+            _ = clientPipeline.removeHandler(context: try clientPipeline.context(handlerType: HTTPResponseEncoder.self))
+            _ = clientPipeline.removeHandler(context: try clientPipeline.context(handler: self.headGuard))
+            _ = clientPipeline.removeHandler(context: context)
+            _ = clientPipeline.removeHandler(
+                context: try clientPipeline.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self))
+            let originPipeline = origin.pipeline.syncOperations
+            for handler in originHandlersToRemove {
+                _ = originPipeline.removeHandler(context: try originPipeline.context(handler: handler))
+                _ = originPipeline.removeHandler(context: try originPipeline.context(handlerType: HTTPRequestEncoder.self))
+                _ = originPipeline.removeHandler(
+                    context: try originPipeline.context(handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self))
+            }
+            clientChannel.read()
+            origin.read()
+        } catch {
+            self.logger.debug("tunnel setup failed", metadata: ["error": "\(error)"])
+            origin.close(promise: nil)
+            clientChannel.close(promise: nil)
+        }
+    }
+
+    // MARK: access log
+
+    private func logExchange(action: String?) {
+        guard !self.record.logged else { return }
+        self.record.logged = true
+        self.accessLog.record(self.record.entry(action: action))
+    }
+}
+
+extension ClientConnectionHandler: OriginConnectionDelegate {
+    func originReceived(_ part: HTTPClientResponsePart) {
+        switch part {
+        case .head(let head): self.perform(self.machine.responseHead(head))
+        case .body(let buffer): self.perform(self.machine.responseBody(buffer))
+        case .end: self.perform(self.machine.responseEnd())
+        }
+    }
+
+    func originReadComplete() { self.context?.flush() }
+
+    func originWritabilityChanged(isWritable: Bool) {
+        if isWritable { self.resumeClientReadIfPossible() }
+    }
+
+    func originEnded(error: (any Error)?) {
+        let reused = self.origin?.reused ?? false
+        self.origin = nil
+        if reused && error == nil {
+            let retry = self.machine.retryOnFreshConnection()
+            if case .connectOrigin = retry {
+                self.perform(retry)
+                return
+            }
+        }
+        self.perform(self.machine.originEnded(error: error))
+    }
+
+    var mayReadOrigin: Bool { self.context?.channel.isWritable ?? false }
+}
+
+@available(*, unavailable)
+extension ClientConnectionHandler: Sendable {}

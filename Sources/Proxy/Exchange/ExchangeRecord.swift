@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOCore
+import NIOHTTP1
+
+/// What the access log needs to know about the exchange in flight.
+struct ExchangeRecord {
+    var startMillis: Int64
+    var start: NIODeadline
+    var client: String
+    var method: String
+    var url: String
+    var clientVersion: HTTPVersion = .http1_1
+    var action: String = "NONE_NONE"
+    var status: Int = 0
+    var bytes: Int = 0
+    var peer: String?
+    var contentType: String?
+    var logged = false
+
+    init(method: String = "NONE", url: String = "-", client: String = "-") {
+        self.startMillis = Self.wallClockMillis()
+        self.start = .now()
+        self.client = client
+        self.method = method
+        self.url = url
+    }
+
+    init(head: HTTPRequestHead, client: String) {
+        self.init(method: head.method.rawValue, url: head.uri, client: client)
+        self.clientVersion = head.version
+    }
+
+    func entry(action: String?) -> AccessLogEntry {
+        AccessLogEntry(
+            startMillis: self.startMillis,
+            elapsedMillis: (NIODeadline.now() - self.start).nanoseconds / 1_000_000,
+            client: self.client, action: action ?? self.action, status: self.status, bytes: self.bytes,
+            method: self.method, url: self.url, peer: self.peer, contentType: self.contentType)
+    }
+
+    private static func wallClockMillis() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+    }
+}

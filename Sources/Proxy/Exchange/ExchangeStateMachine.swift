@@ -1,0 +1,245 @@
+import NIOCore
+import NIOHTTP1
+
+/// The life of one client connection, one exchange at a time: request head → forward, tunnel
+/// or local answer → response → idle again (keep-alive) or close.
+///
+/// Pure: the `ClientConnectionHandler` feeds it events and carries out the returned actions.
+struct ExchangeStateMachine {
+    enum State {
+        /// Waiting for the next request head.
+        case idle
+        /// The head was planned; an origin connection is being leased or opened. Body parts
+        /// that arrive meanwhile wait here.
+        case connecting(ForwardPlan, pendingBody: [ByteBuffer], requestComplete: Bool)
+        /// The request goes to the origin; the response comes back.
+        case forwarding(ForwardPlan, requestComplete: Bool, response: ResponseProgress)
+        /// A local answer was written; the rest of the request body is read and dropped.
+        case answeredLocally(requestComplete: Bool, closeAfter: Bool)
+        /// CONNECT: waiting for the target, then the connection stops being HTTP.
+        case tunnelling
+        case closed
+    }
+
+    enum ResponseProgress {
+        case awaitingHead
+        case streaming(ResponsePlan)
+    }
+
+    enum Action {
+        case none
+        /// Lease or open an origin connection for this plan.
+        case connectOrigin(ForwardPlan)
+        /// Open a tunnel to the CONNECT target.
+        case connectTunnel(RequestTarget)
+        /// Write a page; close the connection after it when `closeAfter`.
+        case respondLocally(LocalPage, reason: String, url: String, closeAfter: Bool)
+        case answer(HTTPResponseHead, body: String, closeAfter: Bool)
+        /// The origin is connected: send the head and whatever body arrived meanwhile.
+        case sendRequest(HTTPRequestHead, body: [ByteBuffer], end: Bool)
+        case sendBody(ByteBuffer)
+        case sendEnd
+        case writeResponseHead(HTTPResponseHead)
+        case writeInformational(HTTPResponseHead)
+        case writeResponseBody(ByteBuffer)
+        /// The response is complete: end it, give the origin connection back to the pool (or
+        /// close it), then keep the client for the next request or close it.
+        case finishResponse(reuseOrigin: Bool, keepClient: Bool)
+        /// 101 Switching Protocols: write the head, then splice both connections.
+        case switchToTunnel(HTTPResponseHead)
+        /// Something failed after the response started: the only honest signal left is to close.
+        case abort(closeOrigin: Bool)
+    }
+
+    private(set) var state: State = .idle
+    private let maxRequestBodyBytes: Int64
+    private var requestBodyBytes: Int64 = 0
+    private let viaName: String
+
+    init(maxRequestBodyBytes: Int64, viaName: String) {
+        self.maxRequestBodyBytes = maxRequestBodyBytes
+        self.viaName = viaName
+    }
+
+    var isIdle: Bool {
+        if case .idle = self.state { return true }
+        return false
+    }
+
+    // MARK: client events
+
+    mutating func requestHead(_ disposition: RequestDisposition, hasBody: Bool) -> Action {
+        guard case .idle = self.state else {
+            self.state = .closed
+            return .abort(closeOrigin: true)
+        }
+        self.requestBodyBytes = 0
+        switch disposition {
+        case .forward(let plan):
+            self.state = .connecting(plan, pendingBody: [], requestComplete: false)
+            return .connectOrigin(plan)
+        case .tunnel(let target):
+            self.state = .tunnelling
+            return .connectTunnel(target)
+        case .reject(let page, let reason, let url):
+            // Framing or syntax errors leave the rest of the stream meaningless: close.
+            // A body we will not read in full makes the stream unusable too.
+            let closeAfter = page.status == .badRequest || page.status == .payloadTooLarge || hasBody
+            self.state = .answeredLocally(requestComplete: false, closeAfter: closeAfter)
+            return .respondLocally(page, reason: reason, url: url, closeAfter: closeAfter)
+        case .answer(let head, let body):
+            self.state = .answeredLocally(requestComplete: false, closeAfter: false)
+            return .answer(head, body: body, closeAfter: false)
+        }
+    }
+
+    mutating func requestBody(_ buffer: ByteBuffer) -> Action {
+        self.requestBodyBytes += Int64(buffer.readableBytes)
+        let tooLarge = self.maxRequestBodyBytes > 0 && self.requestBodyBytes > self.maxRequestBodyBytes
+        switch self.state {
+        case .connecting(let plan, var pending, let complete):
+            if tooLarge {
+                self.state = .answeredLocally(requestComplete: false, closeAfter: true)
+                return .respondLocally(
+                    .payloadTooLarge, reason: "the request body is larger than \(self.maxRequestBodyBytes) bytes",
+                    url: plan.target.absoluteURL, closeAfter: true)
+            }
+            pending.append(buffer)
+            self.state = .connecting(plan, pendingBody: pending, requestComplete: complete)
+            return .none
+        case .forwarding(let plan, let complete, let response):
+            if tooLarge {
+                if case .awaitingHead = response {
+                    self.state = .answeredLocally(requestComplete: false, closeAfter: true)
+                    return .respondLocally(
+                        .payloadTooLarge, reason: "the request body is larger than \(self.maxRequestBodyBytes) bytes",
+                        url: plan.target.absoluteURL, closeAfter: true)
+                }
+                self.state = .closed
+                return .abort(closeOrigin: true)
+            }
+            if complete { return .none }
+            return .sendBody(buffer)
+        case .idle, .answeredLocally, .tunnelling, .closed:
+            return .none
+        }
+    }
+
+    mutating func requestEnd() -> Action {
+        switch self.state {
+        case .connecting(let plan, let pending, _):
+            self.state = .connecting(plan, pendingBody: pending, requestComplete: true)
+            return .none
+        case .forwarding(let plan, _, let response):
+            self.state = .forwarding(plan, requestComplete: true, response: response)
+            return .sendEnd
+        case .answeredLocally(_, let closeAfter):
+            self.state = .answeredLocally(requestComplete: true, closeAfter: closeAfter)
+            return .none
+        case .idle, .tunnelling, .closed:
+            return .none
+        }
+    }
+
+    /// The local answer has been written in full.
+    mutating func localResponseWritten() -> Action {
+        guard case .answeredLocally(let complete, let closeAfter) = self.state else { return .none }
+        if closeAfter || !complete {
+            // Unread body bytes would be taken for the next request: close instead.
+            self.state = .closed
+            return .abort(closeOrigin: false)
+        }
+        self.state = .idle
+        return .none
+    }
+
+    // MARK: origin events
+
+    mutating func originConnected() -> Action {
+        guard case .connecting(let plan, let pending, let complete) = self.state else { return .none }
+        self.state = .forwarding(plan, requestComplete: complete, response: .awaitingHead)
+        return .sendRequest(plan.originHead, body: pending, end: complete)
+    }
+
+    mutating func originConnectFailed(_ error: OriginConnectError) -> Action {
+        guard case .connecting(let plan, _, let complete) = self.state else { return .none }
+        self.state = .answeredLocally(requestComplete: complete, closeAfter: !complete)
+        return .respondLocally(error.page, reason: error.detail, url: plan.target.absoluteURL, closeAfter: !complete)
+    }
+
+    mutating func responseHead(_ head: HTTPResponseHead) -> Action {
+        guard case .forwarding(let plan, let complete, .awaitingHead) = self.state else {
+            self.state = .closed
+            return .abort(closeOrigin: true)
+        }
+        if head.status.code < 200 && head.status != .switchingProtocols {
+            // 100 Continue and friends pass through; the final head is still to come.
+            return .writeInformational(ResponsePlanner.plan(head, for: plan, viaName: self.viaName).clientHead)
+        }
+        let response = ResponsePlanner.plan(head, for: plan, viaName: self.viaName)
+        if response.switchesProtocols {
+            self.state = .tunnelling
+            return .switchToTunnel(response.clientHead)
+        }
+        self.state = .forwarding(plan, requestComplete: complete, response: .streaming(response))
+        return .writeResponseHead(response.clientHead)
+    }
+
+    mutating func responseBody(_ buffer: ByteBuffer) -> Action {
+        guard case .forwarding(_, _, .streaming) = self.state else { return .none }
+        return .writeResponseBody(buffer)
+    }
+
+    mutating func responseEnd() -> Action {
+        guard case .forwarding(_, let complete, .streaming(let response)) = self.state else { return .none }
+        // An origin that answered before reading the whole request body cannot be reused, and
+        // the client's unsent body would be mistaken for its next request.
+        let keepClient = response.keepClientAlive && complete
+        self.state = keepClient ? .idle : .closed
+        return .finishResponse(reuseOrigin: response.originReusable && complete, keepClient: keepClient)
+    }
+
+    /// The origin connection closed or failed before the response was complete.
+    mutating func originEnded(error: (any Error)?) -> Action {
+        switch self.state {
+        case .forwarding(let plan, let complete, .awaitingHead):
+            let page: LocalPage = error is OriginTimeoutError ? .originTimeout : .originUnreachable
+            let reason = error.map { "\($0)" } ?? "the origin closed the connection without answering"
+            self.state = .answeredLocally(requestComplete: complete, closeAfter: !complete)
+            return .respondLocally(page, reason: reason, url: plan.target.absoluteURL, closeAfter: !complete)
+        case .forwarding(_, let complete, .streaming(let response)):
+            if error == nil && response.originFraming == .untilClose {
+                // Read-until-close: the close is the end of the body.
+                let keepClient = response.keepClientAlive && complete
+                self.state = keepClient ? .idle : .closed
+                return .finishResponse(reuseOrigin: false, keepClient: keepClient)
+            }
+            self.state = .closed
+            return .abort(closeOrigin: true)
+        case .idle, .connecting, .answeredLocally, .tunnelling, .closed:
+            return .none
+        }
+    }
+
+    /// A reused pooled connection closed before answering (the origin timed it out just as we
+    /// sent): a request without a body is safe to send again on a fresh connection.
+    mutating func retryOnFreshConnection() -> Action {
+        guard case .forwarding(let plan, true, .awaitingHead) = self.state, plan.requestFraming == .none else {
+            return .none
+        }
+        self.state = .connecting(plan, pendingBody: [], requestComplete: true)
+        return .connectOrigin(plan)
+    }
+
+    /// The client went away: whatever is in flight is abandoned.
+    mutating func clientClosed() -> Action {
+        switch self.state {
+        case .connecting, .forwarding:
+            self.state = .closed
+            return .abort(closeOrigin: true)
+        default:
+            self.state = .closed
+            return .none
+        }
+    }
+}

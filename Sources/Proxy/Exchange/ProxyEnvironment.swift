@@ -1,0 +1,65 @@
+import NIOCore
+import NIOHTTP1
+import Policy
+
+/// What every client connection shares, whatever its event loop. Immutable.
+struct ProxyEnvironment: Sendable {
+    let configuration: ProxyConfiguration
+    let planner: RequestPlanner
+    let connector: OriginConnector
+    let pages: PageCatalog
+    let pools: OriginPools
+    let accessLogs: AccessLogBuffers
+
+    /// Renders a local page into a complete response.
+    func localResponse(
+        _ page: LocalPage, reason: String, url: String, client: String, requestID: String, closeAfter: Bool,
+        allocator: ByteBufferAllocator
+    ) -> (HTTPResponseHead, ByteBuffer) {
+        let host = (try? RequestTarget(absoluteForm: url).host) ?? ""
+        let values = PageValues(
+            status: Int(page.status.code), title: page.title, reason: reason, url: url, host: host, client: client,
+            time: HTTPDateFormat.now(), requestID: requestID)
+        let html = self.pages.render(page.template, values)
+        var body = allocator.buffer(capacity: html.utf8.count)
+        body.writeString(html)
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/html; charset=utf-8")
+        headers.add(name: "Content-Length", value: String(body.readableBytes))
+        headers.add(name: "Cache-Control", value: "no-store")
+        headers.add(name: "X-Portcullis-Error", value: page.code)
+        headers.add(name: "Via", value: "1.1 \(self.configuration.viaName)")
+        if closeAfter { headers.add(name: "Connection", value: "close") }
+        return (HTTPResponseHead(version: .http1_1, status: page.status, headers: headers), body)
+    }
+}
+
+/// One `AccessLogBuffer` per event loop.
+final class AccessLogBuffers: @unchecked Sendable {
+    // Immutable after init; each buffer is only used on its own loop.
+    private let buffers: [ObjectIdentifier: AccessLogBuffer]
+
+    init(group: any EventLoopGroup, writer: AccessLogWriter?) {
+        var buffers: [ObjectIdentifier: AccessLogBuffer] = [:]
+        for loop in group.makeIterator() {
+            buffers[ObjectIdentifier(loop)] = AccessLogBuffer(loop: loop, writer: writer)
+        }
+        self.buffers = buffers
+    }
+
+    func buffer(for loop: any EventLoop) -> AccessLogBuffer {
+        loop.preconditionInEventLoop()
+        guard let buffer = self.buffers[ObjectIdentifier(loop)] else {
+            preconditionFailure("no access log buffer for event loop \(loop)")
+        }
+        return buffer
+    }
+
+    /// Hands every loop's pending lines to the writer (shutdown).
+    func flushAll(group: any EventLoopGroup) async {
+        for loop in group.makeIterator() {
+            let buffers = self
+            try? await loop.submit { buffers.buffer(for: loop).flush() }.get()
+        }
+    }
+}

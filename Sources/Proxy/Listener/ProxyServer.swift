@@ -1,0 +1,152 @@
+import Atomics
+import Logging
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOPosix
+import Policy
+import ServiceLifecycle
+
+/// The forward proxy: its listeners, event loops and everything they share. A `Service`, so
+/// a `ServiceGroup` runs it with graceful shutdown on SIGTERM/SIGINT.
+public final class ProxyServer: Service, @unchecked Sendable {
+    // @unchecked: the mutable state below is written by `start()` and `shutdown()` only, which
+    // the owner calls in order; the event loops see only the immutable environment.
+    private let configuration: ProxyConfiguration
+    private let pages: PageCatalog
+    private let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+    private let resolverPool: NIOThreadPool
+    private let quiesce: ServerQuiescingHelper
+    private let openConnections = ManagedAtomic(0)
+    private var accessLogWriter: AccessLogWriter?
+    private var accessLogs: AccessLogBuffers?
+    private var serverChannels: [any Channel] = []
+    private let environmentSlot = EnvironmentSlot()
+
+    /// The addresses actually bound (ports resolved when 0 was asked for).
+    public private(set) var boundAddresses: [SocketAddress] = []
+
+    public init(configuration: ProxyConfiguration, pages: PageCatalog, logger: Logger) {
+        self.configuration = configuration
+        self.pages = pages
+        self.logger = logger
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
+        self.resolverPool = NIOThreadPool(numberOfThreads: 2)
+        self.quiesce = ServerQuiescingHelper(group: self.group)
+    }
+
+    /// Binds every listener and starts accepting.
+    public func start() async throws {
+        self.resolverPool.start()
+        if self.configuration.accessLog != .off {
+            self.accessLogWriter = try AccessLogWriter(target: self.configuration.accessLog)
+        }
+        let accessLogs = AccessLogBuffers(group: self.group, writer: self.accessLogWriter)
+        self.accessLogs = accessLogs
+
+        for address in self.configuration.listen {
+            let socketAddress = try SocketAddress.makeAddressResolvingHost(address.host, port: address.port)
+            let channel = try await self.makeBootstrap().bind(to: socketAddress).get()
+            self.serverChannels.append(channel)
+            if let local = channel.localAddress { self.boundAddresses.append(local) }
+        }
+        let environment = ProxyEnvironment(
+            configuration: self.configuration,
+            planner: RequestPlanner(configuration: self.configuration),
+            connector: OriginConnector(
+                resolver: OriginResolver(threadPool: self.resolverPool),
+                destinationGuard: DestinationGuard(
+                    deniedNetworks: self.configuration.deniedDestinations, listeners: self.boundAddresses),
+                connectTimeout: self.configuration.connectTimeout),
+            pages: self.pages,
+            pools: OriginPools(
+                group: self.group, maxIdlePerKey: self.configuration.maxIdleOriginConnections,
+                idleTimeout: self.configuration.originIdleTimeout),
+            accessLogs: accessLogs)
+        self.environmentSlot.environment = environment
+        // Listeners were bound with accepting paused until the environment (which needs the
+        // bound addresses, for loop prevention) was ready.
+        for channel in self.serverChannels {
+            try await channel.setOption(.autoRead, value: true).get()
+        }
+        self.logger.info(
+            "proxy listening",
+            metadata: ["addresses": .array(self.boundAddresses.map { .string("\($0)") }), "threads": "\(self.configuration.threads)"])
+    }
+
+    /// Stops accepting, lets in-flight exchanges finish up to the grace period, then closes
+    /// everything and flushes the access log.
+    public func shutdown() async {
+        let promise = self.group.next().makePromise(of: Void.self)
+        self.quiesce.initiateShutdown(promise: promise)
+        let deadline = self.group.next().scheduleTask(in: self.configuration.shutdownGracePeriod) {
+            promise.succeed()
+        }
+        try? await promise.futureResult.get()
+        deadline.cancel()
+        if let accessLogs = self.accessLogs { await accessLogs.flushAll(group: self.group) }
+        try? await self.group.shutdownGracefully()
+        try? await self.resolverPool.shutdownGracefully()
+        await self.accessLogWriter?.shutdown()
+        self.logger.info("proxy stopped")
+    }
+
+    public func run() async throws {
+        try await self.start()
+        try? await gracefulShutdown()
+        await self.shutdown()
+    }
+
+    private func makeBootstrap() -> ServerBootstrap {
+        let quiesce = self.quiesce
+        let openConnections = self.openConnections
+        let limit = self.configuration.maxClientConnections
+        let slot = self.environmentSlot
+        let logger = self.logger
+        return ServerBootstrap(group: self.group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.autoRead, value: false)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                    try channel.pipeline.syncOperations.addHandler(AcceptLimitHandler(open: openConnections, limit: limit))
+                }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard let environment = slot.environment else { throw ChannelError.ioOnClosedChannel }
+                    try Self.configureClientPipeline(channel: channel, environment: environment, logger: logger)
+                }
+            }
+    }
+
+    static func configureClientPipeline(channel: any Channel, environment: ProxyEnvironment, logger: Logger) throws {
+        let configuration = environment.configuration
+        let headGuard = RequestHeadGuardHandler(
+            maxHeadBytes: configuration.maxHeaderBytes, idleTimeout: configuration.idleTimeout,
+            headerTimeout: configuration.headerTimeout)
+        var encoderConfiguration = HTTPResponseEncoder.Configuration()
+        encoderConfiguration.automaticallySetFramingHeaders = false
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration))
+        try sync.addHandler(headGuard)
+        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
+        try sync.addHandler(HTTPServerPipelineHandler())
+        try sync.addHandler(
+            ClientConnectionHandler(
+                environment: environment, pool: environment.pools.pool(for: channel.eventLoop),
+                accessLog: environment.accessLogs.buffer(for: channel.eventLoop), headGuard: headGuard,
+                clientAddress: channel.remoteAddress, logger: logger))
+    }
+}
+
+/// Holds the environment, written once before any listener accepts.
+private final class EnvironmentSlot: @unchecked Sendable {
+    // Written before `autoRead` is switched on (a hop through each server channel's event
+    // loop, which orders the write before every read); read-only afterwards.
+    var environment: ProxyEnvironment?
+}

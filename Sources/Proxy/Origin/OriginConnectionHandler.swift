@@ -1,0 +1,148 @@
+import NIOCore
+import NIOHTTP1
+
+/// The exchange currently using an origin connection. Called on the connection's event loop.
+protocol OriginConnectionDelegate: AnyObject {
+    func originReceived(_ part: HTTPClientResponsePart)
+    func originReadComplete()
+    func originWritabilityChanged(isWritable: Bool)
+    /// The connection failed or closed; `error` is nil for a plain close.
+    func originEnded(error: (any Error)?)
+    /// Whether the client can take more response bytes now (backpressure).
+    var mayReadOrigin: Bool { get }
+}
+
+/// The last handler of an origin connection: hands response parts to the leasing exchange,
+/// holds reads while the client is not writable, and enforces the origin read timeout.
+/// While the connection sits idle in the pool it has no delegate and only watches for close.
+final class OriginConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = HTTPClientRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
+
+    private let readTimeout: TimeAmount
+    private var context: ChannelHandlerContext?
+    private var pendingRead = false
+    private var lastActivity: NIODeadline = .now()
+    private var timeoutTask: Scheduled<Void>?
+    /// Called once when the channel closes; the pool uses it to forget the connection.
+    var onClose: (() -> Void)?
+
+    /// The exchange using the connection; nil while pooled.
+    weak var delegate: (any OriginConnectionDelegate)? {
+        didSet {
+            if self.delegate != nil { self.armTimeout() } else { self.disarmTimeout() }
+        }
+    }
+
+    init(readTimeout: TimeAmount) {
+        self.readTimeout = readTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.disarmTimeout()
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.lastActivity = .now()
+        guard let delegate = self.delegate else {
+            // An idle pooled connection must not speak: drop it.
+            context.close(promise: nil)
+            return
+        }
+        delegate.originReceived(Self.unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.delegate?.originReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        self.delegate?.originWritabilityChanged(isWritable: context.channel.isWritable)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.disarmTimeout()
+        let delegate = self.delegate
+        self.delegate = nil
+        delegate?.originEnded(error: nil)
+        self.onClose?()
+        self.onClose = nil
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let delegate = self.delegate
+        self.delegate = nil
+        delegate?.originEnded(error: error)
+        context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .some(.inputClosed) = event as? ChannelEvent {
+            // The origin half-closed: for HTTP that is the end of the connection.
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if let delegate = self.delegate, !delegate.mayReadOrigin {
+            self.pendingRead = true
+            return
+        }
+        context.read()
+    }
+
+    /// Called by the exchange when the client became writable again.
+    func resumeReading() {
+        guard self.pendingRead, let context = self.context else { return }
+        self.pendingRead = false
+        context.read()
+    }
+
+    /// Marks the start of a request: the read timeout counts from now.
+    func noteActivity() { self.lastActivity = .now() }
+
+    private func armTimeout() {
+        guard self.timeoutTask == nil, let context = self.context else { return }
+        self.lastActivity = .now()
+        self.scheduleTimeoutCheck(context: context, at: self.lastActivity + self.readTimeout)
+    }
+
+    private func disarmTimeout() {
+        self.timeoutTask?.cancel()
+        self.timeoutTask = nil
+    }
+
+    private func scheduleTimeoutCheck(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.timeoutTask = context.eventLoop.scheduleTask(deadline: deadline) {
+            loopBound.value.checkTimeout()
+        }
+    }
+
+    private func checkTimeout() {
+        self.timeoutTask = nil
+        guard let context = self.context, let delegate = self.delegate else { return }
+        let expiry = self.lastActivity + self.readTimeout
+        if expiry <= .now() {
+            self.delegate = nil
+            delegate.originEnded(error: OriginTimeoutError())
+            context.close(promise: nil)
+        } else {
+            self.scheduleTimeoutCheck(context: context, at: expiry)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension OriginConnectionHandler: Sendable {}
+
+/// The origin said nothing for longer than the read timeout.
+struct OriginTimeoutError: Error, CustomStringConvertible {
+    var description: String { "the origin did not answer in time" }
+}

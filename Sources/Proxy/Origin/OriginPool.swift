@@ -1,0 +1,108 @@
+import NIOCore
+
+/// Idle keep-alive origin connections of one event loop, keyed by host and port.
+///
+/// Used only on its own event loop (no locks): every exchange leases from the pool of the
+/// loop its client connection lives on, so a pooled connection is always loop-local.
+final class OriginPool {
+    struct Key: Hashable {
+        var host: String
+        var port: Int
+    }
+
+    private struct Idle {
+        var channel: any Channel
+        var handler: OriginConnectionHandler
+        var since: NIODeadline
+    }
+
+    private let loop: any EventLoop
+    private let maxIdlePerKey: Int
+    private let idleTimeout: TimeAmount
+    private var idle: [Key: [Idle]] = [:]
+
+    init(loop: any EventLoop, maxIdlePerKey: Int, idleTimeout: TimeAmount) {
+        self.loop = loop
+        self.maxIdlePerKey = maxIdlePerKey
+        self.idleTimeout = idleTimeout
+    }
+
+    /// The most recently used live connection to `key`, if any.
+    func lease(_ key: Key) -> (any Channel, OriginConnectionHandler)? {
+        self.loop.preconditionInEventLoop()
+        guard var list = self.idle[key] else { return nil }
+        let now = NIODeadline.now()
+        var found: (any Channel, OriginConnectionHandler)?
+        while let entry = list.popLast() {
+            if entry.channel.isActive && entry.since + self.idleTimeout > now {
+                entry.handler.onClose = nil
+                found = (entry.channel, entry.handler)
+                break
+            }
+            entry.handler.onClose = nil
+            entry.channel.close(promise: nil)
+        }
+        self.idle[key] = list.isEmpty ? nil : list
+        return found
+    }
+
+    /// Returns a connection whose last exchange completed cleanly.
+    func release(_ channel: any Channel, handler: OriginConnectionHandler, key: Key) {
+        self.loop.preconditionInEventLoop()
+        handler.delegate = nil
+        var list = self.idle[key] ?? []
+        if list.count >= self.maxIdlePerKey {
+            channel.close(promise: nil)
+            return
+        }
+        list.append(Idle(channel: channel, handler: handler, since: .now()))
+        self.idle[key] = list
+        handler.onClose = { [weak self, weak handler] in
+            guard let self, let handler else { return }
+            self.forget(handler: handler, key: key)
+        }
+    }
+
+    private func forget(handler: OriginConnectionHandler, key: Key) {
+        guard var list = self.idle[key] else { return }
+        list.removeAll { $0.handler === handler }
+        self.idle[key] = list.isEmpty ? nil : list
+    }
+
+    /// Closes every idle connection (shutdown).
+    func closeAll() {
+        for (_, list) in self.idle {
+            for entry in list {
+                entry.handler.onClose = nil
+                entry.channel.close(promise: nil)
+            }
+        }
+        self.idle = [:]
+    }
+
+    var idleCount: Int { self.idle.values.reduce(0) { $0 + $1.count } }
+}
+
+@available(*, unavailable)
+extension OriginPool: Sendable {}
+
+/// One `OriginPool` per event loop, built before the listeners start.
+final class OriginPools: @unchecked Sendable {
+    // Immutable after init; each pool is only touched on its own loop (checked by the pool).
+    private let pools: [ObjectIdentifier: OriginPool]
+
+    init(group: any EventLoopGroup, maxIdlePerKey: Int, idleTimeout: TimeAmount) {
+        var pools: [ObjectIdentifier: OriginPool] = [:]
+        for loop in group.makeIterator() {
+            pools[ObjectIdentifier(loop)] = OriginPool(loop: loop, maxIdlePerKey: maxIdlePerKey, idleTimeout: idleTimeout)
+        }
+        self.pools = pools
+    }
+
+    func pool(for loop: any EventLoop) -> OriginPool {
+        guard let pool = self.pools[ObjectIdentifier(loop)] else {
+            preconditionFailure("no origin pool for event loop \(loop)")
+        }
+        return pool
+    }
+}

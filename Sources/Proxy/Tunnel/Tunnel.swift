@@ -1,0 +1,96 @@
+import NIOCore
+
+/// The shared state of one tunnel (CONNECT or protocol upgrade): both glue handlers live on
+/// the same event loop and report here, so the idle timeout and the byte counts are in one place.
+final class Tunnel {
+    private let idleTimeout: TimeAmount
+    private var lastActivity: NIODeadline = .now()
+    private var idleCheck: Scheduled<Void>?
+    private var halfClosedSides = 0
+    private var finished = false
+    /// Bytes sent to the client and to the origin.
+    private(set) var bytesToClient: Int = 0
+    private(set) var bytesToOrigin: Int = 0
+    /// Called once when both channels are closed; receives the byte counts.
+    var onFinish: ((Tunnel) -> Void)?
+    var client: TunnelGlueHandler?
+    var origin: TunnelGlueHandler?
+
+    init(idleTimeout: TimeAmount) {
+        self.idleTimeout = idleTimeout
+    }
+
+    /// Splices two channels on the same event loop. Bytes already read from either side are
+    /// written to the other first.
+    static func splice(
+        client: any Channel, origin: any Channel, idleTimeout: TimeAmount,
+        clientLeftover: [ByteBuffer], originLeftover: [ByteBuffer] = [],
+        onFinish: @escaping (Tunnel) -> Void
+    ) throws {
+        client.eventLoop.preconditionInEventLoop()
+        precondition(client.eventLoop === origin.eventLoop, "tunnel ends must share an event loop")
+        let tunnel = Tunnel(idleTimeout: idleTimeout)
+        tunnel.onFinish = onFinish
+        let clientGlue = TunnelGlueHandler(tunnel: tunnel, side: .client)
+        let originGlue = TunnelGlueHandler(tunnel: tunnel, side: .origin)
+        clientGlue.partner = originGlue
+        originGlue.partner = clientGlue
+        tunnel.client = clientGlue
+        tunnel.origin = originGlue
+        try client.pipeline.syncOperations.addHandler(clientGlue)
+        try origin.pipeline.syncOperations.addHandler(originGlue)
+        for buffer in clientLeftover { originGlue.writeFromPartner(buffer) }
+        for buffer in originLeftover { clientGlue.writeFromPartner(buffer) }
+        originGlue.flushFromPartner()
+        clientGlue.flushFromPartner()
+        tunnel.armIdleCheck(on: client.eventLoop)
+    }
+
+    func noteTransfer(_ count: Int, to side: TunnelGlueHandler.Side) {
+        self.lastActivity = .now()
+        switch side {
+        case .client: self.bytesToClient += count
+        case .origin: self.bytesToOrigin += count
+        }
+    }
+
+    /// One side sent EOF and the other side's output was shut down. After both, the tunnel ends.
+    func noteHalfClose() {
+        self.halfClosedSides += 1
+        if self.halfClosedSides >= 2 { self.closeBoth() }
+    }
+
+    func noteChannelClosed() {
+        self.closeBoth()
+    }
+
+    private func closeBoth() {
+        guard !self.finished else { return }
+        self.finished = true
+        self.idleCheck?.cancel()
+        self.idleCheck = nil
+        self.client?.closeChannel()
+        self.origin?.closeChannel()
+        self.client = nil
+        self.origin = nil
+        let onFinish = self.onFinish
+        self.onFinish = nil
+        onFinish?(self)
+    }
+
+    private func armIdleCheck(on loop: any EventLoop) {
+        let loopBound = NIOLoopBound(self, eventLoop: loop)
+        self.idleCheck = loop.scheduleTask(deadline: self.lastActivity + self.idleTimeout) {
+            let tunnel = loopBound.value
+            tunnel.idleCheck = nil
+            if tunnel.lastActivity + tunnel.idleTimeout <= .now() {
+                tunnel.closeBoth()
+            } else if !tunnel.finished {
+                tunnel.armIdleCheck(on: loop)
+            }
+        }
+    }
+}
+
+@available(*, unavailable)
+extension Tunnel: Sendable {}

@@ -1,0 +1,104 @@
+import NIOCore
+
+/// One end of a tunnel: bytes read here are written to the partner channel. Reads are held
+/// while the partner cannot take more (backpressure), and an EOF is passed on as a shutdown
+/// of the partner's output so the last bytes of a transfer are never lost.
+final class TunnelGlueHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum Side { case client, origin }
+
+    private let tunnel: Tunnel
+    let side: Side
+    var partner: TunnelGlueHandler?
+    private var context: ChannelHandlerContext?
+    private var pendingRead = false
+
+    init(tunnel: Tunnel, side: Side) {
+        self.tunnel = tunnel
+        self.side = side
+    }
+
+    var isWritable: Bool { self.context?.channel.isWritable ?? false }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        // Writability may have changed before we were added (STYLE.md: GlueHandler's fault).
+        if context.channel.isWritable { self.partner?.partnerBecameWritable() }
+        if !context.channel.isActive { self.tunnel.noteChannelClosed() }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        self.partner = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        self.partner?.writeFromPartner(Self.unwrapInboundIn(data))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.partner?.flushFromPartner()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        self.tunnel.noteChannelClosed()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .some(.inputClosed) = event as? ChannelEvent {
+            self.partner?.shutdownOutputFromPartner()
+            self.tunnel.noteHalfClose()
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        self.tunnel.noteChannelClosed()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { self.partner?.partnerBecameWritable() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if let partner = self.partner, partner.isWritable {
+            context.read()
+        } else {
+            self.pendingRead = true
+        }
+    }
+
+    // MARK: called by the partner
+
+    func writeFromPartner(_ buffer: ByteBuffer) {
+        guard let context = self.context else { return }
+        self.tunnel.noteTransfer(buffer.readableBytes, to: self.side)
+        context.write(Self.wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func flushFromPartner() { self.context?.flush() }
+
+    func shutdownOutputFromPartner() {
+        guard let context = self.context else { return }
+        context.flush()
+        context.close(mode: .output, promise: nil)
+    }
+
+    func partnerBecameWritable() {
+        guard self.pendingRead, let context = self.context else { return }
+        self.pendingRead = false
+        context.read()
+    }
+
+    func closeChannel() {
+        self.context?.close(promise: nil)
+    }
+}
+
+@available(*, unavailable)
+extension TunnelGlueHandler: Sendable {}

@@ -1,0 +1,182 @@
+import ArgumentParser
+import Configuration
+import Foundation
+import Logging
+import Policy
+import Proxy
+import ServiceLifecycle
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the proxy (the default command).",
+        discussion: """
+            Every setting can be given, from highest priority to lowest: as a flag, as an
+            environment variable PORTCULLIS_<NAME> (upper case, '-' becomes '_', lists are
+            comma-separated: PORTCULLIS_LISTEN=127.0.0.1:3128,[::1]:3128), or as a key of the
+            JSON configuration file named by --config ({"listen": ["0.0.0.0:3128"],
+            "connect-ports": [443, 8443]}). Durations are whole seconds.
+
+            Settings (flag / file key / environment variable):
+              --listen           listen            PORTCULLIS_LISTEN
+              --data-dir         data-dir          PORTCULLIS_DATA_DIR
+              --connect-ports    connect-ports     PORTCULLIS_CONNECT_PORTS
+              --allow-client     allow-clients     PORTCULLIS_ALLOW_CLIENTS
+              --deny-destination deny-destinations PORTCULLIS_DENY_DESTINATIONS
+              --access-log       access-log        PORTCULLIS_ACCESS_LOG
+              --pages-dir        pages-dir         PORTCULLIS_PAGES_DIR
+              --forwarded-for    forwarded-for     PORTCULLIS_FORWARDED_FOR
+              --max-header-bytes max-header-bytes  PORTCULLIS_MAX_HEADER_BYTES
+              --max-request-body max-request-body  PORTCULLIS_MAX_REQUEST_BODY
+              --max-connections  max-connections   PORTCULLIS_MAX_CONNECTIONS
+              --header-timeout   header-timeout    PORTCULLIS_HEADER_TIMEOUT
+              --idle-timeout     idle-timeout      PORTCULLIS_IDLE_TIMEOUT
+              --connect-timeout  connect-timeout   PORTCULLIS_CONNECT_TIMEOUT
+              --read-timeout     read-timeout      PORTCULLIS_READ_TIMEOUT
+              --tunnel-idle-timeout tunnel-idle-timeout PORTCULLIS_TUNNEL_IDLE_TIMEOUT
+              --shutdown-grace   shutdown-grace    PORTCULLIS_SHUTDOWN_GRACE
+              --threads          threads           PORTCULLIS_THREADS
+              --log-level        log-level         PORTCULLIS_LOG_LEVEL
+            """
+    )
+
+    @Option(name: .customLong("listen"), help: "Address to accept clients on, HOST:PORT or [IPv6]:PORT; repeatable. Default: 127.0.0.1:3128 and [::1]:3128.")
+    var listen: [String] = []
+
+    @Option(help: "Directory for the database, the access log and other state; created if missing. Default: ./var.")
+    var dataDir: String?
+
+    @Option(help: "Comma-separated destination ports CONNECT may reach. Default: 443.")
+    var connectPorts: String?
+
+    @Option(help: "JSON configuration file.")
+    var config: String?
+
+    @Option(name: .customLong("allow-client"), help: "Client network allowed to use the proxy (CIDR); repeatable. Default: 127.0.0.0/8, ::1, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7.")
+    var allowClients: [String] = []
+
+    @Option(name: .customLong("deny-destination"), help: "Destination network the proxy never connects to (CIDR); repeatable.")
+    var denyDestinations: [String] = []
+
+    @Option(help: "Access log (Squid native format): a file path, 'stdout' or 'off'. Default: <data-dir>/access.log.")
+    var accessLog: String?
+
+    @Option(help: "Directory of page templates. Default: share/pages (found next to the current directory or the executable).")
+    var pagesDir: String?
+
+    @Option(help: "X-Forwarded-For handling: append, transparent or delete. Default: append.")
+    var forwardedFor: String?
+
+    @Option(help: "Largest request head in bytes (beyond: 431). Default: 65536.")
+    var maxHeaderBytes: Int?
+
+    @Option(help: "Largest request body in bytes, 0 for no limit (beyond: 413). Default: 0.")
+    var maxRequestBody: Int?
+
+    @Option(help: "Client connections served at once; accepting pauses at the limit. Default: 10000.")
+    var maxConnections: Int?
+
+    @Option(help: "Seconds a client has to send a complete request head. Default: 30.")
+    var headerTimeout: Int?
+
+    @Option(help: "Seconds an idle keep-alive client connection is kept. Default: 60.")
+    var idleTimeout: Int?
+
+    @Option(help: "Seconds allowed to connect to an origin. Default: 10.")
+    var connectTimeout: Int?
+
+    @Option(help: "Seconds an origin may stay silent during an exchange (beyond: 504). Default: 60.")
+    var readTimeout: Int?
+
+    @Option(help: "Seconds a tunnel may stay idle. Default: 600.")
+    var tunnelIdleTimeout: Int?
+
+    @Option(help: "Seconds in-flight exchanges get to finish after SIGTERM/SIGINT. Default: 30.")
+    var shutdownGrace: Int?
+
+    @Option(help: "Event loop threads. Default: one per core.")
+    var threads: Int?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. Default: info.")
+    var logLevel: String?
+
+    /// The flags that were given, as configuration values (they beat every other source).
+    private var flagValues: [AbsoluteConfigKey: ConfigValue] {
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        func set(_ key: AbsoluteConfigKey, _ content: ConfigContent?) {
+            if let content { values[key] = ConfigValue(content, isSecret: false) }
+        }
+        if !self.listen.isEmpty { set("listen", .stringArray(self.listen)) }
+        set("data-dir", self.dataDir.map(ConfigContent.string))
+        set("connect-ports", self.connectPorts.map(ConfigContent.string))
+        if !self.allowClients.isEmpty { set("allow-clients", .stringArray(self.allowClients)) }
+        if !self.denyDestinations.isEmpty { set("deny-destinations", .stringArray(self.denyDestinations)) }
+        set("access-log", self.accessLog.map(ConfigContent.string))
+        set("pages-dir", self.pagesDir.map(ConfigContent.string))
+        set("forwarded-for", self.forwardedFor.map(ConfigContent.string))
+        set("max-header-bytes", self.maxHeaderBytes.map(ConfigContent.int))
+        set("max-request-body", self.maxRequestBody.map(ConfigContent.int))
+        set("max-connections", self.maxConnections.map(ConfigContent.int))
+        set("header-timeout", self.headerTimeout.map(ConfigContent.int))
+        set("idle-timeout", self.idleTimeout.map(ConfigContent.int))
+        set("connect-timeout", self.connectTimeout.map(ConfigContent.int))
+        set("read-timeout", self.readTimeout.map(ConfigContent.int))
+        set("tunnel-idle-timeout", self.tunnelIdleTimeout.map(ConfigContent.int))
+        set("shutdown-grace", self.shutdownGrace.map(ConfigContent.int))
+        set("threads", self.threads.map(ConfigContent.int))
+        set("log-level", self.logLevel.map(ConfigContent.string))
+        return values
+    }
+
+    func run() async throws {
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "flags", values: self.flagValues),
+            EnvironmentVariablesProvider().prefixKeys(with: ["portcullis"]),
+        ]
+        let configFile = self.config ?? ProcessInfo.processInfo.environment["PORTCULLIS_CONFIG"]
+        if let configFile {
+            do {
+                providers.append(try await FileProvider<JSONSnapshot>(filePath: .init(configFile)))
+            } catch {
+                throw ValidationError("cannot read configuration file '\(configFile)': \(error)")
+            }
+        }
+        let settings: Settings
+        do {
+            settings = try await Settings(reader: ConfigReader(providers: providers))
+        } catch let error as SettingsError {
+            throw ValidationError(error.description)
+        }
+
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = settings.logLevel
+            return handler
+        }
+        let logger = Logger(label: "portcullis")
+
+        let (pages, refused) = try Self.loadPages(settings.pagesDirectory, logger: logger)
+        for problem in refused {
+            logger.warning("page template refused", metadata: ["template": "\(problem.template)", "error": "\(problem)"])
+        }
+        let proxy = ProxyServer(configuration: settings.proxy, pages: pages, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: proxy)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+
+    private static func loadPages(_ directory: String?, logger: Logger) throws -> (PageCatalog, [PageTemplateError]) {
+        guard let directory else {
+            logger.warning("no page template directory found, using the built-in page")
+            return (PageCatalog(templates: []), [])
+        }
+        do {
+            return try PageCatalog.load(directory: directory)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+}
