@@ -22,24 +22,20 @@ struct AccessLogEntry {
     func write(to buffer: inout ByteBuffer) {
         let seconds = self.startMillis / 1000
         let millis = self.startMillis % 1000
-        buffer.writeString(String(seconds))
+        Self.writeDecimal(seconds, to: &buffer)
         buffer.writeInteger(UInt8(ascii: "."))
-        if millis < 100 { buffer.writeInteger(UInt8(ascii: "0")) }
-        if millis < 10 { buffer.writeInteger(UInt8(ascii: "0")) }
-        buffer.writeString(String(millis))
-        let elapsed = String(self.elapsedMillis)
-        buffer.writeRepeatingByte(UInt8(ascii: " "), count: max(1, 7 - elapsed.utf8.count))
-        buffer.writeString(elapsed)
+        Self.writeDecimal(millis, minimumDigits: 3, to: &buffer)
+        // Squid right-aligns the elapsed time in a field of 6 after one space.
+        buffer.writeRepeatingByte(UInt8(ascii: " "), count: max(1, 7 - Self.digitCount(self.elapsedMillis)))
+        Self.writeDecimal(self.elapsedMillis, to: &buffer)
         buffer.writeInteger(UInt8(ascii: " "))
         buffer.writeString(self.client)
         buffer.writeInteger(UInt8(ascii: " "))
         buffer.writeString(self.action)
         buffer.writeInteger(UInt8(ascii: "/"))
-        if self.status < 100 { buffer.writeInteger(UInt8(ascii: "0")) }
-        if self.status < 10 { buffer.writeInteger(UInt8(ascii: "0")) }
-        buffer.writeString(String(self.status))
+        Self.writeDecimal(Int64(self.status), minimumDigits: 3, to: &buffer)
         buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(String(self.bytes))
+        Self.writeDecimal(Int64(self.bytes), to: &buffer)
         buffer.writeInteger(UInt8(ascii: " "))
         buffer.writeString(self.method)
         buffer.writeInteger(UInt8(ascii: " "))
@@ -60,6 +56,30 @@ struct AccessLogEntry {
 
     /// Writes a field with spaces and control characters escaped, so one entry stays one line
     /// of space-separated fields whatever the client sent.
+    private static func digitCount(_ value: Int64) -> Int {
+        var count = 1
+        var rest = value / 10
+        while rest > 0 {
+            count += 1
+            rest /= 10
+        }
+        return count
+    }
+
+    /// Writes a non-negative integer in decimal without creating a String.
+    private static func writeDecimal(_ value: Int64, minimumDigits: Int = 1, to buffer: inout ByteBuffer) {
+        let value = max(0, value)
+        let digits = max(minimumDigits, Self.digitCount(value))
+        var divisor: Int64 = 1
+        for _ in 1..<digits { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            buffer.writeInteger(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
     private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
     private static func writeField(_ value: String, to buffer: inout ByteBuffer) {

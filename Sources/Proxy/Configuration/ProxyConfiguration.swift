@@ -28,7 +28,7 @@ public struct ProxyConfiguration: Sendable {
     /// Client connections served at once; accepting pauses at the limit.
     public var maxClientConnections: Int = 10_000
     /// Idle keep-alive connections kept per origin and per event loop.
-    public var maxIdleOriginConnections: Int = 32
+    public var maxIdleOriginConnections: Int = 256
     /// How long an idle pooled origin connection is kept.
     public var originIdleTimeout: TimeAmount = .seconds(30)
     /// What to do with `X-Forwarded-For`.

@@ -24,6 +24,13 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// The origin connection of the exchange in flight.
     private var origin: (channel: any Channel, handler: OriginConnectionHandler, key: OriginPool.Key, reused: Bool)?
     private var pendingClientRead = false
+    /// Writes are batched: each side is flushed once per read burst of the other side.
+    private var clientNeedsFlush = false
+    private var originNeedsFlush = false
+    /// True between a client read and its read-complete, when flushes can wait for the latter.
+    private var inClientReadBurst = false
+    /// Request parts received while an earlier exchange was still in flight.
+    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
     private var closeWhenIdle = false
     private var requestCounter = 0
     private var record = ExchangeRecord()
@@ -49,7 +56,24 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     // MARK: inbound from the client
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch Self.unwrapInboundIn(data) {
+        self.inClientReadBurst = true
+        let part = Self.unwrapInboundIn(data)
+        // HTTP/1.1 pipelining: a request that arrives while the previous one is still being
+        // answered waits, in order, and reading pauses until it is taken up.
+        if !self.pipelined.isEmpty || (!self.machine.isIdle && Self.isHead(part)) {
+            self.pipelined.append(part)
+            return
+        }
+        self.handle(part)
+    }
+
+    private static func isHead(_ part: HTTPServerRequestPart) -> Bool {
+        if case .head = part { return true }
+        return false
+    }
+
+    private func handle(_ part: HTTPServerRequestPart) {
+        switch part {
         case .head(let head):
             self.requestCounter += 1
             self.record = ExchangeRecord(head: head, client: self.clientIP)
@@ -57,8 +81,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 self.clientAllowed
                 ? self.environment.planner.plan(head, clientIP: self.clientIP)
                 : .reject(.clientDenied, reason: "client \(self.clientIP) may not use this proxy", url: head.uri)
-            let hasBody = (try? head.headers.requestFraming()).map { $0 != .none } ?? true
-            self.perform(self.machine.requestHead(disposition, hasBody: hasBody || !self.clientAllowed))
+            self.perform(self.machine.requestHead(disposition, hasBody: !self.clientAllowed || Self.mayHaveBody(head)))
         case .body(let buffer):
             self.perform(self.machine.requestBody(buffer))
         case .end:
@@ -66,9 +89,22 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
+    /// Whether a refused request may still have body bytes on the wire (then the connection
+    /// cannot be reused after the refusal).
+    private static func mayHaveBody(_ head: HTTPRequestHead) -> Bool {
+        head.headers.contains(name: "content-length") || head.headers.contains(name: "transfer-encoding")
+    }
+
     func channelReadComplete(context: ChannelHandlerContext) {
-        context.flush()
-        self.origin?.channel.flush()
+        self.inClientReadBurst = false
+        if self.clientNeedsFlush {
+            self.clientNeedsFlush = false
+            context.flush()
+        }
+        if self.originNeedsFlush {
+            self.originNeedsFlush = false
+            self.origin?.channel.flush()
+        }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -130,6 +166,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     private var mayReadClient: Bool {
+        if !self.pipelined.isEmpty { return false }
         switch self.machine.state {
         case .idle, .answeredLocally, .closed:
             return true
@@ -137,6 +174,14 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             return false
         case .forwarding(_, let requestComplete, _):
             return requestComplete || (self.origin?.channel.isWritable ?? false)
+        }
+    }
+
+    /// Takes up pipelined requests now that the connection is idle again.
+    private func drainPipelined() {
+        while let next = self.pipelined.first {
+            if Self.isHead(next) && !self.machine.isIdle { return }
+            self.handle(self.pipelined.removeFirst())
         }
     }
 
@@ -182,12 +227,15 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             origin.channel.write(HTTPClientRequestPart.head(head), promise: nil)
             for buffer in body { origin.channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil) }
             if end { origin.channel.write(HTTPClientRequestPart.end(nil), promise: nil) }
-            origin.channel.flush()
+            self.flushOrigin(origin.channel)
             self.resumeClientReadIfPossible()
         case .sendBody(let buffer):
+            self.originNeedsFlush = true
             self.origin?.channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
         case .sendEnd:
-            self.origin?.channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+            guard let origin = self.origin else { return }
+            origin.channel.write(HTTPClientRequestPart.end(nil), promise: nil)
+            self.flushOrigin(origin.channel)
         case .writeInformational(let head):
             // HTTP/1.0 clients know nothing of 1xx responses.
             if self.record.clientVersion.minor >= 1 {
@@ -196,9 +244,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .writeResponseHead(let head):
             self.record.status = Int(head.status.code)
             self.record.contentType = head.headers.first(name: "content-type")
+            self.clientNeedsFlush = true
             context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
         case .writeResponseBody(let buffer):
             self.record.bytes += buffer.readableBytes
+            self.clientNeedsFlush = true
             context.write(Self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         case .finishResponse(let reuseOrigin, let keepClient):
             self.finishResponse(reuseOrigin: reuseOrigin, keepClient: keepClient, context: context)
@@ -208,6 +258,15 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             if closeOrigin { self.abandonOrigin() }
             self.logExchange(action: "TCP_MISS_ABORTED")
             context.close(promise: nil)
+        }
+    }
+
+    /// Flushes now, or at the end of the client read burst in progress.
+    private func flushOrigin(_ channel: any Channel) {
+        if self.inClientReadBurst {
+            self.originNeedsFlush = true
+        } else {
+            channel.flush()
         }
     }
 
@@ -268,9 +327,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             }
         }
         self.logExchange(action: nil)
+        self.clientNeedsFlush = false
         if keepClient && !self.closeWhenIdle {
             context.writeAndFlush(Self.wrapOutboundOut(.end(nil)), promise: nil)
             self.headGuard.awaitNextHead()
+            self.drainPipelined()
             self.resumeClientReadIfPossible()
         } else {
             let channel = context.channel
@@ -314,6 +375,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                     channel.close(promise: nil)
                 } else {
                     this.headGuard.awaitNextHead()
+                    this.drainPipelined()
                     this.resumeClientReadIfPossible()
                 }
             }
@@ -359,8 +421,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         context.writeAndFlush(Self.wrapOutboundOut(.end(nil)), promise: nil)
         guard let origin = self.origin else { return }
         self.origin = nil
-        origin.handler.delegate = nil
         // The decoder may still hand over the `.end` of the 101: splice once this read is done.
+        // Until then the origin handler keeps its delegate (the machine, now tunnelling, ignores
+        // what arrives); without one it would take the `.end` for a stray answer and close.
         let loopBound = NIOLoopBound((self, origin.channel, origin.handler), eventLoop: context.eventLoop)
         context.eventLoop.execute {
             let (this, originChannel, originHandler) = loopBound.value
@@ -379,30 +442,43 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         let start = self.record
         let accessLog = self.accessLog
         do {
-            try Tunnel.splice(
-                client: clientChannel, origin: origin, idleTimeout: self.environment.configuration.tunnelIdleTimeout,
-                clientLeftover: []
+            let tunnel = try Tunnel.splice(
+                client: clientChannel, origin: origin, idleTimeout: self.environment.configuration.tunnelIdleTimeout
             ) { tunnel in
                 var record = start
                 record.bytes = tunnel.bytesToClient
                 accessLog.record(record.entry(action: nil))
             }
+            // HTTP handlers leave; decoders last, handing the bytes they hold to the glue. Some
+            // removals complete later, so the tunnel moves bytes only once all are done.
             let clientPipeline = clientChannel.pipeline.syncOperations
-            _ = clientPipeline.removeHandler(context: try clientPipeline.context(handlerType: HTTPServerPipelineHandler.self))
-            _ = clientPipeline.removeHandler(context: try clientPipeline.context(handlerType: HTTPResponseEncoder.self))
-            _ = clientPipeline.removeHandler(context: try clientPipeline.context(handler: self.headGuard))
-            _ = clientPipeline.removeHandler(context: context)
-            _ = clientPipeline.removeHandler(
-                context: try clientPipeline.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self))
+            var removals = [
+                clientPipeline.removeHandler(context: try clientPipeline.context(handlerType: HTTPResponseEncoder.self)),
+                clientPipeline.removeHandler(context: try clientPipeline.context(handler: self.headGuard)),
+                clientPipeline.removeHandler(context: context),
+                clientPipeline.removeHandler(
+                    context: try clientPipeline.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)),
+            ]
             let originPipeline = origin.pipeline.syncOperations
             for handler in originHandlersToRemove {
-                _ = originPipeline.removeHandler(context: try originPipeline.context(handler: handler))
-                _ = originPipeline.removeHandler(context: try originPipeline.context(handlerType: HTTPRequestEncoder.self))
-                _ = originPipeline.removeHandler(
-                    context: try originPipeline.context(handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self))
+                removals.append(originPipeline.removeHandler(context: try originPipeline.context(handler: handler)))
+                removals.append(
+                    originPipeline.removeHandler(context: try originPipeline.context(handlerType: HTTPRequestEncoder.self)))
+                removals.append(
+                    originPipeline.removeHandler(
+                        context: try originPipeline.context(handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self)))
             }
-            clientChannel.read()
-            origin.read()
+            let loopBound = NIOLoopBound((tunnel, self.logger), eventLoop: clientChannel.eventLoop)
+            EventLoopFuture.andAllSucceed(removals, on: clientChannel.eventLoop).whenComplete { result in
+                let (tunnel, logger) = loopBound.value
+                switch result {
+                case .success:
+                    tunnel.activate()
+                case .failure(let error):
+                    logger.debug("tunnel setup failed", metadata: ["error": "\(error)"])
+                    tunnel.abort()
+                }
+            }
         } catch {
             self.logger.debug("tunnel setup failed", metadata: ["error": "\(error)"])
             origin.close(promise: nil)
@@ -428,7 +504,11 @@ extension ClientConnectionHandler: OriginConnectionDelegate {
         }
     }
 
-    func originReadComplete() { self.context?.flush() }
+    func originReadComplete() {
+        guard self.clientNeedsFlush else { return }
+        self.clientNeedsFlush = false
+        self.context?.flush()
+    }
 
     func originWritabilityChanged(isWritable: Bool) {
         if isWritable { self.resumeClientReadIfPossible() }

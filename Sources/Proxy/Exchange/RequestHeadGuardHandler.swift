@@ -28,7 +28,13 @@ final class RequestHeadGuardHandler: ChannelInboundHandler, RemovableChannelHand
     private let idleTimeout: TimeAmount
     private let headerTimeout: TimeAmount
     private var state: State = .awaitingHead(seen: 0, tail: 0)
-    private var timer: Scheduled<Void>?
+    /// When the current wait ends, and whether it is a started head (408) or idleness (close).
+    private var deadline: NIODeadline = .distantFuture
+    private var headerStarted = false
+    /// The one pending check and when it runs. Timers are lazy: a check that finds the
+    /// deadline moved just re-arms, so a keep-alive request costs no timer of its own.
+    private var check: Scheduled<Void>?
+    private var checkAt: NIODeadline = .distantFuture
     private var context: ChannelHandlerContext?
 
     init(maxHeadBytes: Int, idleTimeout: TimeAmount, headerTimeout: TimeAmount) {
@@ -39,19 +45,19 @@ final class RequestHeadGuardHandler: ChannelInboundHandler, RemovableChannelHand
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.startTimer(self.idleTimeout, headerStarted: false)
+        self.setDeadline(.now() + self.idleTimeout, headerStarted: false)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        self.timer?.cancel()
-        self.timer = nil
+        self.check?.cancel()
+        self.check = nil
         self.context = nil
     }
 
     /// The exchange finished and the connection stays open: the next head is awaited.
     func awaitNextHead() {
         self.state = .awaitingHead(seen: 0, tail: 0)
-        self.startTimer(self.idleTimeout, headerStarted: false)
+        self.setDeadline(.now() + self.idleTimeout, headerStarted: false)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -62,9 +68,6 @@ final class RequestHeadGuardHandler: ChannelInboundHandler, RemovableChannelHand
             return
         case .awaitingHead(let seen, var tail):
             let buffer = Self.unwrapInboundIn(data)
-            if seen == 0 && buffer.readableBytes > 0 {
-                self.startTimer(self.headerTimeout, headerStarted: true)
-            }
             var headEnd: Int?
             buffer.withUnsafeReadableBytes { bytes in
                 for index in 0..<bytes.count {
@@ -79,38 +82,48 @@ final class RequestHeadGuardHandler: ChannelInboundHandler, RemovableChannelHand
             let counted = seen + (headEnd ?? buffer.readableBytes)
             if counted > self.maxHeadBytes {
                 self.state = .failed
-                self.cancelTimer()
                 context.fireErrorCaught(HeadTooLarge(limit: self.maxHeadBytes))
                 return
             }
             if headEnd != nil {
                 self.state = .inExchange
-                self.cancelTimer()
             } else {
+                if seen == 0 && counted > 0 {
+                    // A head has started but not finished in this read: the header timeout runs.
+                    self.setDeadline(.now() + self.headerTimeout, headerStarted: true)
+                }
                 self.state = .awaitingHead(seen: counted, tail: tail)
             }
             context.fireChannelRead(data)
         }
     }
 
-    private func startTimer(_ timeout: TimeAmount, headerStarted: Bool) {
-        self.cancelTimer()
-        guard let context = self.context else { return }
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        self.timer = context.eventLoop.scheduleTask(in: timeout) {
-            loopBound.value.timerFired(headerStarted: headerStarted)
+    private func setDeadline(_ deadline: NIODeadline, headerStarted: Bool) {
+        self.deadline = deadline
+        self.headerStarted = headerStarted
+        if self.check == nil || self.checkAt > deadline {
+            self.check?.cancel()
+            self.scheduleCheck(at: deadline)
         }
     }
 
-    private func cancelTimer() {
-        self.timer?.cancel()
-        self.timer = nil
+    private func scheduleCheck(at deadline: NIODeadline) {
+        guard let context = self.context else { return }
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.checkAt = deadline
+        self.check = context.eventLoop.scheduleTask(deadline: deadline) {
+            loopBound.value.runCheck()
+        }
     }
 
-    private func timerFired(headerStarted: Bool) {
-        self.timer = nil
+    private func runCheck() {
+        self.check = nil
         guard case .awaitingHead = self.state, let context = self.context else { return }
-        if headerStarted {
+        guard self.deadline <= .now() else {
+            self.scheduleCheck(at: self.deadline)
+            return
+        }
+        if self.headerStarted {
             self.state = .failed
             context.fireUserInboundEventTriggered(HeaderTimeout())
         } else {

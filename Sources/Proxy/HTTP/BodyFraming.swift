@@ -18,49 +18,14 @@ struct FramingError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 extension HTTPHeaders {
-    /// The single Content-Length value, or nil if absent. Several equal values count as one;
-    /// differing or malformed ones are an error.
-    func contentLength() throws(FramingError) -> Int64? {
-        var value: Int64?
-        for field in self[canonicalForm: "content-length"] {
-            guard !field.isEmpty, field.utf8.count <= 18, field.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                let parsed = Int64(field)
-            else { throw FramingError(description: "malformed Content-Length '\(field)'") }
-            if let value, value != parsed { throw FramingError(description: "conflicting Content-Length values") }
-            value = parsed
+    /// Appends `value` to a comma-separated field, creating it when absent.
+    mutating func appendToList(name: String, value: String) {
+        guard let existing = self.first(name: name) else {
+            self.add(name: name, value: value)
+            return
         }
-        return value
-    }
-
-    /// True if Transfer-Encoding is present; throws unless its final coding is `chunked`.
-    func isChunked() throws(FramingError) -> Bool {
-        let codings = self[canonicalForm: "transfer-encoding"]
-        guard let last = codings.last else { return false }
-        guard last.lowercased() == "chunked" else {
-            throw FramingError(description: "Transfer-Encoding must end with chunked")
-        }
-        return true
-    }
-
-    /// The framing of a request body as sent by the client.
-    func requestFraming() throws(FramingError) -> BodyFraming {
-        let chunked = try self.isChunked()
-        let length = try self.contentLength()
-        if chunked, length != nil {
-            throw FramingError(description: "both Content-Length and Transfer-Encoding")
-        }
-        if chunked { return .chunked }
-        if let length { return length == 0 ? .none : .contentLength(length) }
-        return .none
-    }
-
-    /// The framing of a response body as sent by the origin.
-    func responseFraming(status: HTTPResponseStatus, requestMethod: HTTPMethod) -> BodyFraming {
-        if requestMethod == .HEAD || status.code < 200 || status == .noContent || status == .notModified {
-            return .none
-        }
-        if (try? self.isChunked()) == true { return .chunked }
-        if let length = try? self.contentLength() { return .contentLength(length) }
-        return .untilClose
+        let all = self[name]
+        let joined = all.count == 1 ? existing : all.joined(separator: ", ")
+        self.replaceOrAdd(name: name, value: joined + ", " + value)
     }
 }

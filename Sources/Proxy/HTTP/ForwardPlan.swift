@@ -1,16 +1,29 @@
 import NIOHTTP1
 
-/// What to do with a request the proxy will send on to an origin.
-struct ForwardPlan: Sendable {
-    var target: RequestTarget
+/// What to do with a request the proxy will send on to an origin. A class: it travels
+/// through several states of the exchange, and a reference is cheaper to carry than its fields.
+final class ForwardPlan: Sendable {
+    let target: RequestTarget
     /// The request head as the origin will see it (origin-form, hop-by-hop stripped, Via added).
-    var originHead: HTTPRequestHead
-    var requestFraming: BodyFraming
+    let originHead: HTTPRequestHead
+    let requestFraming: BodyFraming
     /// The protocol the client asked to switch to (WebSocket), passed through as a tunnel.
-    var upgrade: String?
-    var clientVersion: HTTPVersion
-    var clientKeepAlive: Bool
+    let upgrade: String?
+    let clientVersion: HTTPVersion
+    let clientKeepAlive: Bool
     var method: HTTPMethod { self.originHead.method }
+
+    init(
+        target: RequestTarget, originHead: HTTPRequestHead, requestFraming: BodyFraming, upgrade: String?,
+        clientVersion: HTTPVersion, clientKeepAlive: Bool
+    ) {
+        self.target = target
+        self.originHead = originHead
+        self.requestFraming = requestFraming
+        self.upgrade = upgrade
+        self.clientVersion = clientVersion
+        self.clientKeepAlive = clientKeepAlive
+    }
 }
 
 /// What the proxy does with one request head.

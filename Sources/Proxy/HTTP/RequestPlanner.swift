@@ -35,31 +35,35 @@ struct RequestPlanner: Sendable {
         guard target.scheme == "http" || target.scheme == "ws" else {
             return .reject(.notImplemented, reason: "the URL scheme '\(target.scheme)' is not supported", url: uri)
         }
+        let fields = HeadFields(head.headers)
         let framing: BodyFraming
-        do {
-            framing = try head.headers.requestFraming()
-        } catch {
-            return .reject(.badRequest, reason: error.description, url: uri)
+        switch fields.requestFraming() {
+        case .success(let value): framing = value
+        case .failure(let error): return .reject(.badRequest, reason: error.description, url: uri)
         }
         if self.maxRequestBodyBytes > 0, case .contentLength(let length) = framing, length > self.maxRequestBodyBytes {
             return .reject(.payloadTooLarge, reason: "the request body is larger than \(self.maxRequestBodyBytes) bytes", url: uri)
         }
-        if head.headers[canonicalForm: "host"].count > 1 {
+        if fields.hostCount > 1 {
             return .reject(.badRequest, reason: "more than one Host header", url: uri)
         }
 
         var headers = head.headers
-        if head.method == .OPTIONS || head.method == .TRACE, let maxForwards = headers.first(name: "max-forwards") {
+        if head.method == .OPTIONS || head.method == .TRACE, let maxForwards = fields.maxForwards {
             guard let remaining = Int(maxForwards), remaining >= 0 else {
                 return .reject(.badRequest, reason: "malformed Max-Forwards", url: uri)
             }
             if remaining == 0 { return self.answerAsFinalRecipient(head) }
             headers.replaceOrAdd(name: "Max-Forwards", value: String(remaining - 1))
         }
-        let upgrade = HopByHopHeaders.upgradeProtocol(headers)
-        let keepAlive = HopByHopHeaders.wantsKeepAlive(headers, version: head.version)
-        HopByHopHeaders.strip(&headers)
-        headers.replaceOrAdd(name: "Host", value: target.hostHeader)
+        let upgrade = fields.upgradeProtocol
+        let keepAlive = fields.wantsKeepAlive(version: head.version)
+        fields.stripHopByHop(&headers)
+        if fields.hostCount == 0 {
+            headers.add(name: "Host", value: target.hostHeader)
+        } else {
+            headers.replaceOrAdd(name: "Host", value: target.hostHeader)
+        }
         switch framing {
         case .chunked: headers.add(name: "Transfer-Encoding", value: "chunked")
         case .none, .contentLength, .untilClose: break
@@ -68,7 +72,7 @@ struct RequestPlanner: Sendable {
             headers.add(name: "Connection", value: "Upgrade")
             headers.add(name: "Upgrade", value: upgrade)
         }
-        headers.appendToList(name: "Via", value: "\(head.version.major).\(head.version.minor) \(self.viaName)")
+        headers.appendToList(name: "Via", value: head.version.minor == 0 ? "1.0 \(self.viaName)" : "1.1 \(self.viaName)")
         switch self.forwardedFor {
         case .append: headers.appendToList(name: "X-Forwarded-For", value: clientIP)
         case .delete: headers.remove(name: "X-Forwarded-For")
@@ -87,6 +91,9 @@ struct RequestPlanner: Sendable {
             target = try RequestTarget(authorityForm: head.uri)
         } catch {
             return .reject(.badRequest, reason: "CONNECT target: \(error.description)", url: head.uri)
+        }
+        if case .failure(let error) = HeadFields(head.headers).requestFraming() {
+            return .reject(.badRequest, reason: error.description, url: head.uri)
         }
         guard self.connectPorts.contains(target.port) else {
             return .reject(.connectPortDenied, reason: "CONNECT to port \(target.port) is not allowed", url: head.uri)

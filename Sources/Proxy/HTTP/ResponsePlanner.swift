@@ -19,11 +19,12 @@ struct ResponsePlan: Sendable {
 enum ResponsePlanner {
     static func plan(_ head: HTTPResponseHead, for request: ForwardPlan, viaName: String) -> ResponsePlan {
         var headers = head.headers
-        let originFraming = headers.responseFraming(status: head.status, requestMethod: request.method)
-        let originKeepAlive = HopByHopHeaders.wantsKeepAlive(headers, version: head.version)
+        let fields = HeadFields(headers)
+        let originFraming = fields.responseFraming(status: head.status, requestMethod: request.method)
+        let originKeepAlive = fields.wantsKeepAlive(version: head.version)
         let switching = head.status == .switchingProtocols && request.upgrade != nil
-        let upgrade = headers.first(name: "upgrade")
-        HopByHopHeaders.strip(&headers)
+        let upgrade = fields.upgrade
+        fields.stripHopByHop(&headers)
 
         var keepClient = request.clientKeepAlive
         let clientFraming: BodyFraming
@@ -59,7 +60,7 @@ enum ResponsePlanner {
                 headers.add(name: "Connection", value: "keep-alive")
             }
         }
-        headers.appendToList(name: "Via", value: "\(head.version.major).\(head.version.minor) \(viaName)")
+        headers.appendToList(name: "Via", value: head.version.minor == 0 ? "1.0 \(viaName)" : "1.1 \(viaName)")
         let clientHead = HTTPResponseHead(version: .http1_1, status: head.status, headers: headers)
         return ResponsePlan(
             clientHead: clientHead, originFraming: originFraming, clientFraming: clientFraming,

@@ -24,6 +24,9 @@ public final class ProxyServer: Service, @unchecked Sendable {
     private var serverChannels: [any Channel] = []
     private let environmentSlot = EnvironmentSlot()
 
+    /// Client connections open right now.
+    public var openClientConnections: Int { self.openConnections.load(ordering: .relaxed) }
+
     /// The addresses actually bound (ports resolved when 0 was asked for).
     public private(set) var boundAddresses: [SocketAddress] = []
 
@@ -116,6 +119,8 @@ public final class ProxyServer: Service, @unchecked Sendable {
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
+            // One read per readiness event: a second read would only return EAGAIN.
+            .childChannelOption(.maxMessagesPerRead, value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard let environment = slot.environment else { throw ChannelError.ioOnClosedChannel }
@@ -135,7 +140,6 @@ public final class ProxyServer: Service, @unchecked Sendable {
         try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration))
         try sync.addHandler(headGuard)
         try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
-        try sync.addHandler(HTTPServerPipelineHandler())
         try sync.addHandler(
             ClientConnectionHandler(
                 environment: environment, pool: environment.pools.pool(for: channel.eventLoop),

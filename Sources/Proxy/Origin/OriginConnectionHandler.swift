@@ -15,7 +15,7 @@ protocol OriginConnectionDelegate: AnyObject {
 /// The last handler of an origin connection: hands response parts to the leasing exchange,
 /// holds reads while the client is not writable, and enforces the origin read timeout.
 /// While the connection sits idle in the pool it has no delegate and only watches for close.
-final class OriginConnectionHandler: ChannelDuplexHandler {
+final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
@@ -31,7 +31,7 @@ final class OriginConnectionHandler: ChannelDuplexHandler {
     /// The exchange using the connection; nil while pooled.
     weak var delegate: (any OriginConnectionDelegate)? {
         didSet {
-            if self.delegate != nil { self.armTimeout() } else { self.disarmTimeout() }
+            if self.delegate != nil { self.armTimeout() }
         }
     }
 
@@ -107,9 +107,11 @@ final class OriginConnectionHandler: ChannelDuplexHandler {
     /// Marks the start of a request: the read timeout counts from now.
     func noteActivity() { self.lastActivity = .now() }
 
+    /// Timers are lazy: one check per read-timeout period at most, which re-arms itself while
+    /// the connection is leased and lapses once it is pooled. No request pays for a timer.
     private func armTimeout() {
-        guard self.timeoutTask == nil, let context = self.context else { return }
         self.lastActivity = .now()
+        guard self.timeoutTask == nil, let context = self.context else { return }
         self.scheduleTimeoutCheck(context: context, at: self.lastActivity + self.readTimeout)
     }
 

@@ -52,6 +52,7 @@ struct OriginConnector: Sendable {
                     .connectTimeout(timeout)
                     .channelOption(.socketOption(.tcp_nodelay), value: 1)
                     .channelOption(.allowRemoteHalfClosure, value: true)
+                    .channelOption(.maxMessagesPerRead, value: 1)
                     .resolver(ResolvedAddresses(allowed, loop: loop))
                     .channelInitializer(initializer)
                     .connect(host: host, port: port)

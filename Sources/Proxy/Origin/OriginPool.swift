@@ -30,43 +30,39 @@ final class OriginPool {
     /// The most recently used live connection to `key`, if any.
     func lease(_ key: Key) -> (any Channel, OriginConnectionHandler)? {
         self.loop.preconditionInEventLoop()
-        guard var list = self.idle[key] else { return nil }
         let now = NIODeadline.now()
-        var found: (any Channel, OriginConnectionHandler)?
-        while let entry = list.popLast() {
+        // Mutated in place: copying the list out and back would copy every entry.
+        while let entry = self.idle[key]?.popLast() {
             if entry.channel.isActive && entry.since + self.idleTimeout > now {
-                entry.handler.onClose = nil
-                found = (entry.channel, entry.handler)
-                break
+                return (entry.channel, entry.handler)
             }
-            entry.handler.onClose = nil
             entry.channel.close(promise: nil)
         }
-        self.idle[key] = list.isEmpty ? nil : list
-        return found
+        if self.idle[key]?.isEmpty == true { self.idle[key] = nil }
+        return nil
     }
 
     /// Returns a connection whose last exchange completed cleanly.
     func release(_ channel: any Channel, handler: OriginConnectionHandler, key: Key) {
         self.loop.preconditionInEventLoop()
         handler.delegate = nil
-        var list = self.idle[key] ?? []
-        if list.count >= self.maxIdlePerKey {
+        guard (self.idle[key]?.count ?? 0) < self.maxIdlePerKey else {
             channel.close(promise: nil)
             return
         }
-        list.append(Idle(channel: channel, handler: handler, since: .now()))
-        self.idle[key] = list
-        handler.onClose = { [weak self, weak handler] in
-            guard let self, let handler else { return }
-            self.forget(handler: handler, key: key)
+        self.idle[key, default: []].append(Idle(channel: channel, handler: handler, since: .now()))
+        if handler.onClose == nil {
+            // Set once per connection: a close while idle removes it; while leased it finds nothing.
+            handler.onClose = { [weak self, weak handler] in
+                guard let self, let handler else { return }
+                self.forget(handler: handler, key: key)
+            }
         }
     }
 
     private func forget(handler: OriginConnectionHandler, key: Key) {
-        guard var list = self.idle[key] else { return }
-        list.removeAll { $0.handler === handler }
-        self.idle[key] = list.isEmpty ? nil : list
+        self.idle[key]?.removeAll { $0.handler === handler }
+        if self.idle[key]?.isEmpty == true { self.idle[key] = nil }
     }
 
     /// Closes every idle connection (shutdown).

@@ -20,13 +20,12 @@ final class Tunnel {
         self.idleTimeout = idleTimeout
     }
 
-    /// Splices two channels on the same event loop. Bytes already read from either side are
-    /// written to the other first.
+    /// Splices two channels on the same event loop. The glue handlers go in at once (so bytes
+    /// the HTTP decoders still hold have somewhere to go) but nothing moves until `activate()`,
+    /// called when the HTTP handlers have left both pipelines.
     static func splice(
-        client: any Channel, origin: any Channel, idleTimeout: TimeAmount,
-        clientLeftover: [ByteBuffer], originLeftover: [ByteBuffer] = [],
-        onFinish: @escaping (Tunnel) -> Void
-    ) throws {
+        client: any Channel, origin: any Channel, idleTimeout: TimeAmount, onFinish: @escaping (Tunnel) -> Void
+    ) throws -> Tunnel {
         client.eventLoop.preconditionInEventLoop()
         precondition(client.eventLoop === origin.eventLoop, "tunnel ends must share an event loop")
         let tunnel = Tunnel(idleTimeout: idleTimeout)
@@ -39,11 +38,15 @@ final class Tunnel {
         tunnel.origin = originGlue
         try client.pipeline.syncOperations.addHandler(clientGlue)
         try origin.pipeline.syncOperations.addHandler(originGlue)
-        for buffer in clientLeftover { originGlue.writeFromPartner(buffer) }
-        for buffer in originLeftover { clientGlue.writeFromPartner(buffer) }
-        originGlue.flushFromPartner()
-        clientGlue.flushFromPartner()
         tunnel.armIdleCheck(on: client.eventLoop)
+        return tunnel
+    }
+
+    /// Both pipelines are pure byte pipes now: write what was held and start reading.
+    func activate() {
+        guard !self.finished else { return }
+        self.client?.activate()
+        self.origin?.activate()
     }
 
     func noteTransfer(_ count: Int, to side: TunnelGlueHandler.Side) {
@@ -59,6 +62,9 @@ final class Tunnel {
         self.halfClosedSides += 1
         if self.halfClosedSides >= 2 { self.closeBoth() }
     }
+
+    /// Setting up failed: close both ends.
+    func abort() { self.closeBoth() }
 
     func noteChannelClosed() {
         self.closeBoth()

@@ -15,6 +15,10 @@ final class TunnelGlueHandler: ChannelDuplexHandler {
     var partner: TunnelGlueHandler?
     private var context: ChannelHandlerContext?
     private var pendingRead = false
+    /// Until the tunnel is active, bytes for this side wait here (HTTP handlers may still be
+    /// leaving the pipeline) and reads are held.
+    private var isActive = false
+    private var heldWrites: [ByteBuffer] = []
 
     init(tunnel: Tunnel, side: Side) {
         self.tunnel = tunnel
@@ -66,7 +70,7 @@ final class TunnelGlueHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if let partner = self.partner, partner.isWritable {
+        if self.isActive, let partner = self.partner, partner.isWritable {
             context.read()
         } else {
             self.pendingRead = true
@@ -76,21 +80,38 @@ final class TunnelGlueHandler: ChannelDuplexHandler {
     // MARK: called by the partner
 
     func writeFromPartner(_ buffer: ByteBuffer) {
+        guard self.isActive else {
+            self.heldWrites.append(buffer)
+            return
+        }
         guard let context = self.context else { return }
         self.tunnel.noteTransfer(buffer.readableBytes, to: self.side)
         context.write(Self.wrapOutboundOut(buffer), promise: nil)
     }
 
-    func flushFromPartner() { self.context?.flush() }
+    func flushFromPartner() {
+        if self.isActive { self.context?.flush() }
+    }
+
+    func activate() {
+        guard let context = self.context else { return }
+        self.isActive = true
+        let held = self.heldWrites
+        self.heldWrites = []
+        for buffer in held { self.writeFromPartner(buffer) }
+        context.flush()
+        self.pendingRead = false
+        context.read()
+    }
 
     func shutdownOutputFromPartner() {
-        guard let context = self.context else { return }
+        guard self.isActive, let context = self.context else { return }
         context.flush()
         context.close(mode: .output, promise: nil)
     }
 
     func partnerBecameWritable() {
-        guard self.pendingRead, let context = self.context else { return }
+        guard self.isActive, self.pendingRead, let context = self.context else { return }
         self.pendingRead = false
         context.read()
     }

@@ -1,0 +1,36 @@
+import Testing
+
+@testable import Policy
+
+struct PageTemplateTests {
+    @Test func everyPlaceholderIsHTMLEscaped() throws {
+        let template = try PageTemplate(name: "t", source: "<p>{{url}}</p><p>{{reason}}</p><p>{{client}}</p>")
+        let html = template.render(
+            PageValues(status: 403, title: "x", reason: "<script>alert(1)</script>", url: "http://a/?q=\"'&<>", client: "1.2.3.4"))
+        #expect(html == "<p>http://a/?q=&quot;&#39;&amp;&lt;&gt;</p><p>&lt;script&gt;alert(1)&lt;/script&gt;</p><p>1.2.3.4</p>")
+    }
+
+    @Test func templatesAskingForUnescapedOutputAreRefused() {
+        for source in ["{{{url}}}", "{{&url}}", "{{% CONTENT_TYPE: TEXT}}{{url}}"] {
+            #expect(throws: PageTemplateError.self) { try PageTemplate(name: "bad", source: source) }
+        }
+    }
+
+    @Test func malformedTemplateIsRefusedWithItsName() {
+        do {
+            _ = try PageTemplate(name: "broken", source: "{{#section}}never closed")
+            Issue.record("a malformed template was accepted")
+        } catch {
+            #expect(error.description.contains("'broken'"))
+        }
+    }
+
+    @Test func missingTemplateFallsBackToErrorPageThenBuiltIn() throws {
+        let empty = PageCatalog(templates: [])
+        let builtIn = empty.render("block", PageValues(status: 403, title: "Denied", reason: "r<"))
+        #expect(builtIn.contains("403 Denied"))
+        #expect(builtIn.contains("r&lt;"))
+        let withError = PageCatalog(templates: [try PageTemplate(name: "error", source: "E {{status}}")])
+        #expect(withError.render("block", PageValues(status: 502, title: "", reason: "")) == "E 502")
+    }
+}
