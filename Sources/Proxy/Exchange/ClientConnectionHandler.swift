@@ -81,7 +81,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 self.clientAllowed
                 ? self.environment.planner.plan(head, clientIP: self.clientIP)
                 : .reject(.clientDenied, reason: "client \(self.clientIP) may not use this proxy", url: head.uri)
-            self.perform(self.machine.requestHead(disposition, hasBody: !self.clientAllowed || Self.mayHaveBody(head)))
+            // After a refusal the connection closes if unread bytes may follow: a body, or the
+            // tunnel bytes a client sends right behind its CONNECT.
+            let unreadBytesMayFollow = !self.clientAllowed || head.method == .CONNECT || Self.mayHaveBody(head)
+            self.perform(self.machine.requestHead(disposition, hasBody: unreadBytesMayFollow))
         case .body(let buffer):
             self.perform(self.machine.requestBody(buffer))
         case .end:
@@ -254,6 +257,14 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.finishResponse(reuseOrigin: reuseOrigin, keepClient: keepClient, context: context)
         case .switchToTunnel(let head):
             self.switchProtocols(head: head, context: context)
+        case .localExchangeComplete:
+            if self.closeWhenIdle {
+                context.close(promise: nil)
+            } else {
+                self.headGuard.awaitNextHead()
+                self.drainPipelined()
+                self.resumeClientReadIfPossible()
+            }
         case .abort(let closeOrigin):
             if closeOrigin { self.abandonOrigin() }
             self.logExchange(action: "TCP_MISS_ABORTED")
@@ -370,15 +381,6 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 return
             }
             this.perform(this.machine.localResponseWritten())
-            if this.machine.isIdle {
-                if this.closeWhenIdle {
-                    channel.close(promise: nil)
-                } else {
-                    this.headGuard.awaitNextHead()
-                    this.drainPipelined()
-                    this.resumeClientReadIfPossible()
-                }
-            }
         }
     }
 

@@ -14,8 +14,9 @@ struct ExchangeStateMachine {
         case connecting(ForwardPlan, pendingBody: [ByteBuffer], requestComplete: Bool)
         /// The request goes to the origin; the response comes back.
         case forwarding(ForwardPlan, requestComplete: Bool, response: ResponseProgress)
-        /// A local answer was written; the rest of the request body is read and dropped.
-        case answeredLocally(requestComplete: Bool, closeAfter: Bool)
+        /// A local answer is being written. The exchange is over once the answer is written and
+        /// the request has ended; with `closeAfter` the connection closes instead.
+        case answeredLocally(requestComplete: Bool, responseWritten: Bool, closeAfter: Bool)
         /// CONNECT: waiting for the target, then the connection stops being HTTP.
         case tunnelling
         case closed
@@ -47,6 +48,8 @@ struct ExchangeStateMachine {
         case finishResponse(reuseOrigin: Bool, keepClient: Bool)
         /// 101 Switching Protocols: write the head, then splice both connections.
         case switchToTunnel(HTTPResponseHead)
+        /// A local answer is complete and so is the request: ready for the next one.
+        case localExchangeComplete
         /// Something failed after the response started: the only honest signal left is to close.
         case abort(closeOrigin: Bool)
     }
@@ -85,10 +88,10 @@ struct ExchangeStateMachine {
             // Framing or syntax errors leave the rest of the stream meaningless: close.
             // A body we will not read in full makes the stream unusable too.
             let closeAfter = page.status == .badRequest || page.status == .payloadTooLarge || hasBody
-            self.state = .answeredLocally(requestComplete: false, closeAfter: closeAfter)
+            self.state = .answeredLocally(requestComplete: false, responseWritten: false, closeAfter: closeAfter)
             return .respondLocally(page, reason: reason, url: url, closeAfter: closeAfter)
         case .answer(let head, let body):
-            self.state = .answeredLocally(requestComplete: false, closeAfter: false)
+            self.state = .answeredLocally(requestComplete: false, responseWritten: false, closeAfter: false)
             return .answer(head, body: body, closeAfter: false)
         }
     }
@@ -99,7 +102,7 @@ struct ExchangeStateMachine {
         switch self.state {
         case .connecting(let plan, var pending, let complete):
             if tooLarge {
-                self.state = .answeredLocally(requestComplete: false, closeAfter: true)
+                self.state = .answeredLocally(requestComplete: false, responseWritten: false, closeAfter: true)
                 return .respondLocally(
                     .payloadTooLarge, reason: "the request body is larger than \(self.maxRequestBodyBytes) bytes",
                     url: plan.target.absoluteURL, closeAfter: true)
@@ -110,7 +113,7 @@ struct ExchangeStateMachine {
         case .forwarding(let plan, let complete, let response):
             if tooLarge {
                 if case .awaitingHead = response {
-                    self.state = .answeredLocally(requestComplete: false, closeAfter: true)
+                    self.state = .answeredLocally(requestComplete: false, responseWritten: false, closeAfter: true)
                     return .respondLocally(
                         .payloadTooLarge, reason: "the request body is larger than \(self.maxRequestBodyBytes) bytes",
                         url: plan.target.absoluteURL, closeAfter: true)
@@ -133,8 +136,12 @@ struct ExchangeStateMachine {
         case .forwarding(let plan, _, let response):
             self.state = .forwarding(plan, requestComplete: true, response: response)
             return .sendEnd
-        case .answeredLocally(_, let closeAfter):
-            self.state = .answeredLocally(requestComplete: true, closeAfter: closeAfter)
+        case .answeredLocally(_, let written, let closeAfter):
+            if written && !closeAfter {
+                self.state = .idle
+                return .localExchangeComplete
+            }
+            self.state = .answeredLocally(requestComplete: true, responseWritten: written, closeAfter: closeAfter)
             return .none
         case .idle, .tunnelling, .closed:
             return .none
@@ -143,13 +150,17 @@ struct ExchangeStateMachine {
 
     /// The local answer has been written in full.
     mutating func localResponseWritten() -> Action {
-        guard case .answeredLocally(let complete, let closeAfter) = self.state else { return .none }
-        if closeAfter || !complete {
-            // Unread body bytes would be taken for the next request: close instead.
+        guard case .answeredLocally(let complete, _, let closeAfter) = self.state else { return .none }
+        if closeAfter {
             self.state = .closed
             return .abort(closeOrigin: false)
         }
-        self.state = .idle
+        if complete {
+            self.state = .idle
+            return .localExchangeComplete
+        }
+        // The request's end is still to come (it may be in the next read).
+        self.state = .answeredLocally(requestComplete: false, responseWritten: true, closeAfter: false)
         return .none
     }
 
@@ -163,7 +174,7 @@ struct ExchangeStateMachine {
 
     mutating func originConnectFailed(_ error: OriginConnectError) -> Action {
         guard case .connecting(let plan, _, let complete) = self.state else { return .none }
-        self.state = .answeredLocally(requestComplete: complete, closeAfter: !complete)
+        self.state = .answeredLocally(requestComplete: complete, responseWritten: false, closeAfter: !complete)
         return .respondLocally(error.page, reason: error.detail, url: plan.target.absoluteURL, closeAfter: !complete)
     }
 
@@ -205,7 +216,7 @@ struct ExchangeStateMachine {
         case .forwarding(let plan, let complete, .awaitingHead):
             let page: LocalPage = error is OriginTimeoutError ? .originTimeout : .originUnreachable
             let reason = error.map { "\($0)" } ?? "the origin closed the connection without answering"
-            self.state = .answeredLocally(requestComplete: complete, closeAfter: !complete)
+            self.state = .answeredLocally(requestComplete: complete, responseWritten: false, closeAfter: !complete)
             return .respondLocally(page, reason: reason, url: plan.target.absoluteURL, closeAfter: !complete)
         case .forwarding(_, let complete, .streaming(let response)):
             if error == nil && response.originFraming == .untilClose {

@@ -45,8 +45,11 @@ final class RequestHeadGuardHandler: ChannelInboundHandler, RemovableChannelHand
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        self.setDeadline(.now() + self.idleTimeout, headerStarted: false)
+        self.setDeadline(self.now + self.idleTimeout, headerStarted: false)
     }
+
+    /// The event loop's clock (virtual on an `EmbeddedEventLoop`, so tests need no waiting).
+    private var now: NIODeadline { self.context?.eventLoop.now ?? .now() }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.check?.cancel()
@@ -57,7 +60,7 @@ final class RequestHeadGuardHandler: ChannelInboundHandler, RemovableChannelHand
     /// The exchange finished and the connection stays open: the next head is awaited.
     func awaitNextHead() {
         self.state = .awaitingHead(seen: 0, tail: 0)
-        self.setDeadline(.now() + self.idleTimeout, headerStarted: false)
+        self.setDeadline(self.now + self.idleTimeout, headerStarted: false)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -90,7 +93,7 @@ final class RequestHeadGuardHandler: ChannelInboundHandler, RemovableChannelHand
             } else {
                 if seen == 0 && counted > 0 {
                     // A head has started but not finished in this read: the header timeout runs.
-                    self.setDeadline(.now() + self.headerTimeout, headerStarted: true)
+                    self.setDeadline(self.now + self.headerTimeout, headerStarted: true)
                 }
                 self.state = .awaitingHead(seen: counted, tail: tail)
             }
@@ -119,7 +122,7 @@ final class RequestHeadGuardHandler: ChannelInboundHandler, RemovableChannelHand
     private func runCheck() {
         self.check = nil
         guard case .awaitingHead = self.state, let context = self.context else { return }
-        guard self.deadline <= .now() else {
+        guard self.deadline <= self.now else {
             self.scheduleCheck(at: self.deadline)
             return
         }

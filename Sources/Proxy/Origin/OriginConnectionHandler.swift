@@ -47,7 +47,7 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.lastActivity = .now()
+        self.lastActivity = context.eventLoop.now
         guard let delegate = self.delegate else {
             // An idle pooled connection must not speak: drop it.
             context.close(promise: nil)
@@ -105,12 +105,12 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     /// Marks the start of a request: the read timeout counts from now.
-    func noteActivity() { self.lastActivity = .now() }
+    func noteActivity() { self.lastActivity = self.context?.eventLoop.now ?? .now() }
 
     /// Timers are lazy: one check per read-timeout period at most, which re-arms itself while
     /// the connection is leased and lapses once it is pooled. No request pays for a timer.
     private func armTimeout() {
-        self.lastActivity = .now()
+        self.noteActivity()
         guard self.timeoutTask == nil, let context = self.context else { return }
         self.scheduleTimeoutCheck(context: context, at: self.lastActivity + self.readTimeout)
     }
@@ -131,7 +131,7 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         self.timeoutTask = nil
         guard let context = self.context, let delegate = self.delegate else { return }
         let expiry = self.lastActivity + self.readTimeout
-        if expiry <= .now() {
+        if expiry <= context.eventLoop.now {
             self.delegate = nil
             delegate.originEnded(error: OriginTimeoutError())
             context.close(promise: nil)

@@ -30,7 +30,7 @@ final class OriginPool {
     /// The most recently used live connection to `key`, if any.
     func lease(_ key: Key) -> (any Channel, OriginConnectionHandler)? {
         self.loop.preconditionInEventLoop()
-        let now = NIODeadline.now()
+        let now = self.loop.now
         // Mutated in place: copying the list out and back would copy every entry.
         while let entry = self.idle[key]?.popLast() {
             if entry.channel.isActive && entry.since + self.idleTimeout > now {
@@ -50,7 +50,7 @@ final class OriginPool {
             channel.close(promise: nil)
             return
         }
-        self.idle[key, default: []].append(Idle(channel: channel, handler: handler, since: .now()))
+        self.idle[key, default: []].append(Idle(channel: channel, handler: handler, since: self.loop.now))
         if handler.onClose == nil {
             // Set once per connection: a close while idle removes it; while leased it finds nothing.
             handler.onClose = { [weak self, weak handler] in

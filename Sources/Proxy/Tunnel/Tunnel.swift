@@ -4,7 +4,8 @@ import NIOCore
 /// the same event loop and report here, so the idle timeout and the byte counts are in one place.
 final class Tunnel {
     private let idleTimeout: TimeAmount
-    private var lastActivity: NIODeadline = .now()
+    private let loop: any EventLoop
+    private var lastActivity: NIODeadline
     private var idleCheck: Scheduled<Void>?
     private var halfClosedSides = 0
     private var finished = false
@@ -16,8 +17,10 @@ final class Tunnel {
     var client: TunnelGlueHandler?
     var origin: TunnelGlueHandler?
 
-    init(idleTimeout: TimeAmount) {
+    init(idleTimeout: TimeAmount, loop: any EventLoop) {
         self.idleTimeout = idleTimeout
+        self.loop = loop
+        self.lastActivity = loop.now
     }
 
     /// Splices two channels on the same event loop. The glue handlers go in at once (so bytes
@@ -28,7 +31,7 @@ final class Tunnel {
     ) throws -> Tunnel {
         client.eventLoop.preconditionInEventLoop()
         precondition(client.eventLoop === origin.eventLoop, "tunnel ends must share an event loop")
-        let tunnel = Tunnel(idleTimeout: idleTimeout)
+        let tunnel = Tunnel(idleTimeout: idleTimeout, loop: client.eventLoop)
         tunnel.onFinish = onFinish
         let clientGlue = TunnelGlueHandler(tunnel: tunnel, side: .client)
         let originGlue = TunnelGlueHandler(tunnel: tunnel, side: .origin)
@@ -50,7 +53,7 @@ final class Tunnel {
     }
 
     func noteTransfer(_ count: Int, to side: TunnelGlueHandler.Side) {
-        self.lastActivity = .now()
+        self.lastActivity = self.loop.now
         switch side {
         case .client: self.bytesToClient += count
         case .origin: self.bytesToOrigin += count
@@ -89,7 +92,7 @@ final class Tunnel {
         self.idleCheck = loop.scheduleTask(deadline: self.lastActivity + self.idleTimeout) {
             let tunnel = loopBound.value
             tunnel.idleCheck = nil
-            if tunnel.lastActivity + tunnel.idleTimeout <= .now() {
+            if tunnel.lastActivity + tunnel.idleTimeout <= loop.now {
                 tunnel.closeBoth()
             } else if !tunnel.finished {
                 tunnel.armIdleCheck(on: loop)

@@ -1,0 +1,174 @@
+import Logging
+import NIOCore
+import NIOEmbedded
+import NIOPosix
+import Policy
+import Testing
+
+@testable import Proxy
+
+/// The client pipeline (head guard, HTTP codec, exchange handler) on an `EmbeddedChannel`:
+/// real request bytes in, exact response bytes out, no sockets and no clock but the test's.
+final class EmbeddedClientConnection {
+    let loop = EmbeddedEventLoop()
+    let channel: EmbeddedChannel
+    private let threadPool = NIOThreadPool(numberOfThreads: 1)
+
+    init(client: String = "127.0.0.1", _ configure: (inout ProxyConfiguration) -> Void = { _ in }) throws {
+        var configuration = ProxyConfiguration()
+        configuration.accessLog = .off
+        configure(&configuration)
+        let (pages, _) = try PageCatalog.load(directory: RunningProxy.pagesDirectory)
+        let environment = ProxyEnvironment(
+            configuration: configuration,
+            planner: RequestPlanner(configuration: configuration),
+            connector: OriginConnector(
+                resolver: OriginResolver(threadPool: self.threadPool),
+                destinationGuard: DestinationGuard(deniedNetworks: [], listeners: []), connectTimeout: .seconds(1)),
+            pages: pages,
+            pools: OriginPools(group: self.loop, maxIdlePerKey: 1, idleTimeout: .seconds(1)),
+            accessLogs: AccessLogBuffers(group: self.loop, writer: nil))
+        self.channel = EmbeddedChannel(loop: self.loop)
+        let address = try SocketAddress(ipAddress: client, port: 40_000)
+        self.channel.remoteAddress = address
+        try ProxyServer.configureClientPipeline(channel: self.channel, environment: environment, logger: Logger(label: "test"))
+        try self.channel.connect(to: address).wait()
+    }
+
+    func send(_ text: String) throws {
+        try self.channel.writeInbound(ByteBuffer(string: text))
+    }
+
+    func sendByteByByte(_ text: String) throws {
+        for byte in text.utf8 {
+            try self.channel.writeInbound(ByteBuffer(bytes: [byte]))
+        }
+    }
+
+    /// Everything written to the client so far.
+    func received() throws -> String {
+        var all = ""
+        while let buffer = try self.channel.readOutbound(as: ByteBuffer.self) {
+            all += String(buffer: buffer)
+        }
+        return all
+    }
+
+    var isOpen: Bool { self.channel.isActive }
+
+    deinit {
+        _ = try? self.channel.finish()
+        try? self.threadPool.syncShutdownGracefully()
+    }
+}
+
+struct ClientPipelineWireTests {
+    /// The status line and the fixed headers of a local page, in wire order.
+    private func expectPage(_ answer: String, status: String, code: String, closes: Bool) {
+        #expect(answer.hasPrefix("HTTP/1.1 \(status)\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: "), "\(answer.prefix(80))")
+        #expect(answer.contains("\r\nCache-Control: no-store\r\nX-Portcullis-Error: \(code)\r\nVia: 1.1 portcullis\r\n"))
+        #expect(answer.contains("\r\nConnection: close\r\n") == closes)
+        #expect(answer.contains("</html>"))
+    }
+
+    @Test(arguments: [
+        "GARBAGE\r\n\r\n",
+        "GET http://e.com/ HTTP/1.1\r\nHost e.com\r\n\r\n",
+        "POST http://e.com/ HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "POST http://e.com/ HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+        "GET /relative HTTP/1.1\r\nHost: e.com\r\n\r\n",
+    ])
+    func malformedRequestsGet400AndClose(request: String) throws {
+        for byteByByte in [false, true] {
+            let connection = try EmbeddedClientConnection()
+            if byteByByte { try connection.sendByteByByte(request) } else { try connection.send(request) }
+            self.expectPage(try connection.received(), status: "400 Bad Request", code: "bad_request", closes: true)
+            #expect(!connection.isOpen)
+        }
+    }
+
+    @Test func oversizeHeadGets431WholeAndByteByByte() throws {
+        let request = "GET http://e.com/ HTTP/1.1\r\nX-Big: " + String(repeating: "a", count: 2000) + "\r\n\r\n"
+        for byteByByte in [false, true] {
+            let connection = try EmbeddedClientConnection { $0.maxHeaderBytes = 1024 }
+            if byteByByte { try connection.sendByteByByte(request) } else { try connection.send(request) }
+            self.expectPage(try connection.received(), status: "431 Request Header Fields Too Large", code: "headers_too_large", closes: true)
+            #expect(!connection.isOpen)
+        }
+    }
+
+    @Test func headJustUnderTheLimitIsAccepted() throws {
+        let connection = try EmbeddedClientConnection { $0.maxHeaderBytes = 1024 }
+        let base = "GET ftp://e.com/ HTTP/1.1\r\nX-Pad: \r\n\r\n"
+        let request = base.replacingOccurrences(of: "X-Pad: ", with: "X-Pad: " + String(repeating: "b", count: 1024 - base.utf8.count))
+        #expect(request.utf8.count == 1024)
+        try connection.send(request)
+        #expect(try connection.received().hasPrefix("HTTP/1.1 501 Not Implemented\r\n"))
+    }
+
+    @Test func unsupportedSchemeGets501AndTheConnectionStaysOpen() throws {
+        let connection = try EmbeddedClientConnection()
+        try connection.send("GET ftp://e.com/<x> HTTP/1.1\r\nHost: e.com\r\n\r\n")
+        let answer = try connection.received()
+        self.expectPage(answer, status: "501 Not Implemented", code: "unsupported_scheme", closes: false)
+        #expect(answer.contains("ftp://e.com/&lt;x&gt;"))
+        #expect(connection.isOpen)
+        // The connection is reusable: a second request is answered too.
+        try connection.send("GET gopher://e.com/ HTTP/1.1\r\n\r\n")
+        #expect(try connection.received().hasPrefix("HTTP/1.1 501 Not Implemented\r\n"))
+    }
+
+    @Test func connectToAForbiddenPortGets403() throws {
+        let connection = try EmbeddedClientConnection()
+        try connection.send("CONNECT mail.example.com:25 HTTP/1.1\r\nHost: mail.example.com:25\r\n\r\n")
+        self.expectPage(try connection.received(), status: "403 Forbidden", code: "connect_port_denied", closes: true)
+    }
+
+    @Test func clientOutsideAllowedNetworksGets403() throws {
+        let connection = try EmbeddedClientConnection(client: "203.0.113.5")
+        try connection.send("GET http://e.com/ HTTP/1.1\r\nHost: e.com\r\n\r\n")
+        let answer = try connection.received()
+        self.expectPage(answer, status: "403 Forbidden", code: "client_denied", closes: true)
+        #expect(answer.contains("203.0.113.5"))
+        #expect(!connection.isOpen)
+    }
+
+    @Test func optionsWithMaxForwardsZeroIsAnsweredExactly() throws {
+        let connection = try EmbeddedClientConnection()
+        try connection.send("OPTIONS http://e.com/ HTTP/1.1\r\nHost: e.com\r\nMax-Forwards: 0\r\n\r\n")
+        #expect(
+            try connection.received()
+                == "HTTP/1.1 200 OK\r\nVia: 1.1 portcullis\r\nAllow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE, CONNECT\r\nContent-Length: 0\r\n\r\n")
+        #expect(connection.isOpen)
+    }
+
+    @Test func slowHeadGets408AfterTheHeaderTimeout() throws {
+        let connection = try EmbeddedClientConnection { $0.headerTimeout = .seconds(5) }
+        try connection.send("GET http://e.com/ HTTP/1.1\r\n")
+        connection.loop.advanceTime(by: .seconds(4))
+        #expect(try connection.received().isEmpty)
+        connection.loop.advanceTime(by: .seconds(2))
+        self.expectPage(try connection.received(), status: "408 Request Timeout", code: "request_timeout", closes: true)
+        #expect(!connection.isOpen)
+    }
+
+    @Test func idleConnectionIsClosedSilently() throws {
+        let connection = try EmbeddedClientConnection { $0.idleTimeout = .seconds(10) }
+        connection.loop.advanceTime(by: .seconds(9))
+        #expect(connection.isOpen)
+        connection.loop.advanceTime(by: .seconds(2))
+        #expect(!connection.isOpen)
+        #expect(try connection.received().isEmpty)
+    }
+
+    @Test func keepAliveRequestsRestartTheIdleTimer() throws {
+        let connection = try EmbeddedClientConnection { $0.idleTimeout = .seconds(10) }
+        connection.loop.advanceTime(by: .seconds(8))
+        try connection.send("GET ftp://e.com/ HTTP/1.1\r\n\r\n")
+        _ = try connection.received()
+        connection.loop.advanceTime(by: .seconds(8))
+        #expect(connection.isOpen)
+        connection.loop.advanceTime(by: .seconds(3))
+        #expect(!connection.isOpen)
+    }
+}

@@ -1,0 +1,174 @@
+import NIOCore
+import NIOHTTP1
+import Testing
+
+@testable import Proxy
+
+/// The exchange state machine driven without any channel: events in, actions out.
+struct ExchangeStateMachineTests {
+    private let plan = ForwardPlan(
+        target: RequestTarget(scheme: "http", host: "e.com", port: 80, originForm: "/"),
+        originHead: HTTPRequestHead(version: .http1_1, method: .POST, uri: "/"), requestFraming: .contentLength(6), upgrade: nil,
+        clientVersion: .http1_1, clientKeepAlive: true)
+
+    private func machine(maxBody: Int64 = 0) -> ExchangeStateMachine {
+        ExchangeStateMachine(maxRequestBodyBytes: maxBody, viaName: "portcullis")
+    }
+
+    private func buffer(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
+
+    private func okHead(_ headers: [(String, String)] = [("Content-Length", "2")]) -> HTTPResponseHead {
+        HTTPResponseHead(version: .http1_1, status: .ok, headers: HTTPHeaders(headers))
+    }
+
+    @Test func bodyArrivingBeforeTheOriginConnectsIsSentWithTheHead() {
+        var machine = self.machine()
+        guard case .connectOrigin = machine.requestHead(.forward(self.plan), hasBody: true) else {
+            Issue.record("expected connectOrigin")
+            return
+        }
+        guard case .none = machine.requestBody(self.buffer("abc")) else { Issue.record("body should wait"); return }
+        guard case .none = machine.requestBody(self.buffer("def")) else { Issue.record("body should wait"); return }
+        guard case .none = machine.requestEnd() else { Issue.record("end should wait"); return }
+        guard case .sendRequest(let head, let body, let end) = machine.originConnected() else {
+            Issue.record("expected sendRequest"); return
+        }
+        #expect(head.uri == "/")
+        #expect(body.map { String(buffer: $0) } == ["abc", "def"])
+        #expect(end)
+    }
+
+    @Test func bodyAfterConnectionStreamsAndTheExchangeEndsIdle() {
+        var machine = self.machine()
+        _ = machine.requestHead(.forward(self.plan), hasBody: true)
+        guard case .sendRequest(_, let body, let end) = machine.originConnected() else { Issue.record("expected sendRequest"); return }
+        #expect(body.isEmpty && !end)
+        guard case .sendBody(let chunk) = machine.requestBody(self.buffer("abcdef")) else { Issue.record("expected sendBody"); return }
+        #expect(String(buffer: chunk) == "abcdef")
+        guard case .sendEnd = machine.requestEnd() else { Issue.record("expected sendEnd"); return }
+        guard case .writeResponseHead(let head) = machine.responseHead(self.okHead()) else { Issue.record("expected head"); return }
+        #expect(head.headers["Via"] == ["1.1 portcullis"])
+        guard case .writeResponseBody = machine.responseBody(self.buffer("ok")) else { Issue.record("expected body"); return }
+        guard case .finishResponse(let reuse, let keep) = machine.responseEnd() else { Issue.record("expected finish"); return }
+        #expect(reuse && keep)
+        #expect(machine.isIdle)
+    }
+
+    @Test func anEarlyResponseClosesTheClientAndDropsTheOrigin() {
+        var machine = self.machine()
+        _ = machine.requestHead(.forward(self.plan), hasBody: true)
+        _ = machine.originConnected()
+        _ = machine.responseHead(self.okHead())
+        guard case .finishResponse(let reuse, let keep) = machine.responseEnd() else { Issue.record("expected finish"); return }
+        #expect(!reuse && !keep)
+    }
+
+    @Test func informationalResponsesPassBeforeTheFinalHead() {
+        var machine = self.machine()
+        _ = machine.requestHead(.forward(self.plan), hasBody: true)
+        _ = machine.originConnected()
+        guard case .writeInformational(let head) = machine.responseHead(HTTPResponseHead(version: .http1_1, status: .continue)) else {
+            Issue.record("expected 100 to pass"); return
+        }
+        #expect(head.status == .continue)
+        guard case .writeResponseHead = machine.responseHead(self.okHead()) else { Issue.record("expected final head"); return }
+    }
+
+    @Test func originFailureBeforeTheHeadIsAPageAndAfterItAClose() {
+        var machine = self.machine()
+        _ = machine.requestHead(.forward(self.plan), hasBody: false)
+        _ = machine.requestEnd()
+        _ = machine.originConnected()
+        guard case .respondLocally(let page, _, _, let close) = machine.originEnded(error: OriginTimeoutError()) else {
+            Issue.record("expected a 504 page"); return
+        }
+        #expect(page == .originTimeout)
+        #expect(!close)
+
+        var streaming = self.machine()
+        _ = streaming.requestHead(.forward(self.plan), hasBody: false)
+        _ = streaming.requestEnd()
+        _ = streaming.originConnected()
+        _ = streaming.responseHead(self.okHead([("Content-Length", "100")]))
+        guard case .abort(let closeOrigin) = streaming.originEnded(error: nil) else { Issue.record("expected abort"); return }
+        #expect(closeOrigin)
+    }
+
+    @Test func readUntilCloseEndsCleanlyOnClose() {
+        var machine = self.machine()
+        _ = machine.requestHead(.forward(self.plan), hasBody: false)
+        _ = machine.requestEnd()
+        _ = machine.originConnected()
+        _ = machine.responseHead(self.okHead([]))
+        guard case .finishResponse(let reuse, let keep) = machine.originEnded(error: nil) else { Issue.record("expected finish"); return }
+        #expect(!reuse)
+        #expect(keep)
+    }
+
+    @Test func connectFailureAnswersWithTheMatchingPage() {
+        var machine = self.machine()
+        _ = machine.requestHead(.forward(self.plan), hasBody: false)
+        _ = machine.requestEnd()
+        let failure = OriginConnectError(kind: .nameNotResolved, detail: "no such host")
+        guard case .respondLocally(let page, let reason, let url, let close) = machine.originConnectFailed(failure) else {
+            Issue.record("expected a page"); return
+        }
+        #expect(page == .nameNotResolved)
+        #expect(reason == "no such host")
+        #expect(url == "http://e.com/")
+        #expect(!close)
+        guard case .localExchangeComplete = machine.localResponseWritten() else { Issue.record("expected completion"); return }
+        #expect(machine.isIdle)
+    }
+
+    @Test func aLocalAnswerWrittenBeforeTheRequestEndsWaitsForTheEnd() {
+        var machine = self.machine()
+        _ = machine.requestHead(.reject(.notImplemented, reason: "r", url: "u"), hasBody: false)
+        guard case .none = machine.localResponseWritten() else { Issue.record("must wait for the end"); return }
+        #expect(!machine.isIdle)
+        guard case .localExchangeComplete = machine.requestEnd() else { Issue.record("expected completion"); return }
+        #expect(machine.isIdle)
+    }
+
+    @Test func aRefusalWithABodyStillOnTheWireClosesTheConnection() {
+        var machine = self.machine()
+        guard case .respondLocally(_, _, _, let close) = machine.requestHead(.reject(.clientDenied, reason: "r", url: "u"), hasBody: true)
+        else { Issue.record("expected a page"); return }
+        #expect(close)
+    }
+
+    @Test func bodyOverTheLimitGets413BeforeTheResponseStarts() {
+        var machine = self.machine(maxBody: 4)
+        _ = machine.requestHead(.forward(self.plan), hasBody: true)
+        _ = machine.originConnected()
+        guard case .respondLocally(let page, _, _, let close) = machine.requestBody(self.buffer("12345")) else {
+            Issue.record("expected 413"); return
+        }
+        #expect(page == .payloadTooLarge)
+        #expect(close)
+    }
+
+    @Test func aStalePooledConnectionIsRetriedOnlyForBodilessRequests() {
+        let getPlan = ForwardPlan(
+            target: self.plan.target, originHead: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"), requestFraming: .none,
+            upgrade: nil, clientVersion: .http1_1, clientKeepAlive: true)
+        var machine = self.machine()
+        _ = machine.requestHead(.forward(getPlan), hasBody: false)
+        _ = machine.requestEnd()
+        _ = machine.originConnected()
+        guard case .connectOrigin = machine.retryOnFreshConnection() else { Issue.record("expected a retry"); return }
+
+        var post = self.machine()
+        _ = post.requestHead(.forward(self.plan), hasBody: true)
+        _ = post.originConnected()
+        _ = post.requestEnd()
+        guard case .none = post.retryOnFreshConnection() else { Issue.record("a POST must not be retried"); return }
+    }
+
+    @Test func theClientGoingAwayAbandonsTheOrigin() {
+        var machine = self.machine()
+        _ = machine.requestHead(.forward(self.plan), hasBody: false)
+        guard case .abort(let closeOrigin) = machine.clientClosed() else { Issue.record("expected abort"); return }
+        #expect(closeOrigin)
+    }
+}

@@ -1,0 +1,47 @@
+import NIOCore
+import NIOEmbedded
+import Testing
+
+@testable import Proxy
+
+struct RequestHeadGuardHandlerTests {
+    private func channel(limit: Int) throws -> (EmbeddedChannel, RequestHeadGuardHandler) {
+        let handler = RequestHeadGuardHandler(maxHeadBytes: limit, idleTimeout: .seconds(60), headerTimeout: .seconds(30))
+        let channel = EmbeddedChannel(handler: handler)
+        return (channel, handler)
+    }
+
+    @Test func bytesPassThroughUntouched() throws {
+        let (channel, _) = try self.channel(limit: 100)
+        try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\n\r\nbody"))
+        #expect(try channel.readInbound(as: ByteBuffer.self) == ByteBuffer(string: "GET / HTTP/1.1\r\n\r\nbody"))
+    }
+
+    @Test func onlyTheHeadCountsNotTheBodyBehindIt() throws {
+        let (channel, _) = try self.channel(limit: 30)
+        // A 20-byte head followed by a large body in the same read is fine.
+        try channel.writeInbound(ByteBuffer(string: "POST / HTTP/1.1\r\n\r\n" + String(repeating: "x", count: 500)))
+        #expect(try channel.readInbound(as: ByteBuffer.self) != nil)
+    }
+
+    @Test func aHeadOverTheLimitRaisesAnErrorAcrossReads() throws {
+        let (channel, _) = try self.channel(limit: 30)
+        try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nX-A: 12345"))
+        #expect(throws: RequestHeadGuardHandler.HeadTooLarge.self) {
+            try channel.writeInbound(ByteBuffer(string: "67890123456789\r\n\r\n"))
+        }
+    }
+
+    @Test func theTerminatorMaySplitAcrossReads() throws {
+        let (channel, handler) = try self.channel(limit: 20)
+        try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\n\r"))
+        try channel.writeInbound(ByteBuffer(string: "\n" + String(repeating: "b", count: 100)))
+        _ = try channel.readInbound(as: ByteBuffer.self)
+        _ = try channel.readInbound(as: ByteBuffer.self)
+        // The next head is counted afresh once the exchange is over.
+        handler.awaitNextHead()
+        #expect(throws: RequestHeadGuardHandler.HeadTooLarge.self) {
+            try channel.writeInbound(ByteBuffer(string: String(repeating: "c", count: 21)))
+        }
+    }
+}
