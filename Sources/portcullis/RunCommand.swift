@@ -40,7 +40,11 @@ struct RunCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .customLong("listen"), help: "Address to accept clients on, HOST:PORT or [IPv6]:PORT; repeatable. Default: 127.0.0.1:3128 and [::1]:3128.")
+    @Option(
+        name: .customLong("listen"),
+        help:
+            "Address to accept clients on, HOST:PORT or [IPv6]:PORT; repeatable. Default: 127.0.0.1:3128 and [::1]:3128."
+    )
     var listen: [String] = []
 
     @Option(help: "Directory for the database, the access log and other state; created if missing. Default: ./var.")
@@ -52,16 +56,25 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "JSON configuration file.")
     var config: String?
 
-    @Option(name: .customLong("allow-client"), help: "Client network allowed to use the proxy (CIDR); repeatable. Default: 127.0.0.0/8, ::1, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7.")
+    @Option(
+        name: .customLong("allow-client"),
+        help:
+            "Client network allowed to use the proxy (CIDR); repeatable. Default: 127.0.0.0/8, ::1, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7."
+    )
     var allowClients: [String] = []
 
-    @Option(name: .customLong("deny-destination"), help: "Destination network the proxy never connects to (CIDR); repeatable.")
+    @Option(
+        name: .customLong("deny-destination"),
+        help: "Destination network the proxy never connects to (CIDR); repeatable.")
     var denyDestinations: [String] = []
 
     @Option(help: "Access log (Squid native format): a file path, 'stdout' or 'off'. Default: <data-dir>/access.log.")
     var accessLog: String?
 
-    @Option(help: "Directory of page templates. Default: share/pages (found next to the current directory or the executable).")
+    @Option(
+        help:
+            "Directory of page templates. Default: share/pages (found next to the current directory or the executable)."
+    )
     var pagesDir: String?
 
     @Option(help: "X-Forwarded-For handling: append, transparent or delete. Default: append.")
@@ -157,7 +170,8 @@ struct RunCommand: AsyncParsableCommand {
 
         let (pages, refused) = try Self.loadPages(settings.pagesDirectory, logger: logger)
         for problem in refused {
-            logger.warning("page template refused", metadata: ["template": "\(problem.template)", "error": "\(problem)"])
+            logger.warning(
+                "page template refused", metadata: ["template": "\(problem.template)", "error": "\(problem)"])
         }
         let proxy = ProxyServer(configuration: settings.proxy, pages: pages, logger: logger)
         let group = ServiceGroup(

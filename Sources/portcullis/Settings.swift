@@ -19,14 +19,17 @@ struct Settings {
         do {
             try FileManager.default.createDirectory(atPath: self.dataDirectory, withIntermediateDirectories: true)
         } catch {
-            throw SettingsError(key: "data-dir", problem: "cannot create '\(self.dataDirectory)': \(error.localizedDescription)")
+            throw SettingsError(
+                key: "data-dir", problem: "cannot create '\(self.dataDirectory)': \(error.localizedDescription)")
         }
 
         if let listen = try await settings.list("listen") {
             self.proxy.listen = try listen.map { entry in
                 try settings.parse("listen", entry) { try HostAndPort(parsing: $0) }
             }
-            if self.proxy.listen.isEmpty { throw SettingsError(key: "listen", problem: "at least one address is needed") }
+            if self.proxy.listen.isEmpty {
+                throw SettingsError(key: "listen", problem: "at least one address is needed")
+            }
         }
         if let ports = try await settings.list("connect-ports") {
             self.proxy.connectPorts = Set(
@@ -38,7 +41,9 @@ struct Settings {
                 })
         }
         if let networks = try await settings.list("allow-clients") {
-            self.proxy.allowedClients = try networks.map { text in try settings.parse("allow-clients", text) { try IPNetwork(parsing: $0) } }
+            self.proxy.allowedClients = try networks.map { text in
+                try settings.parse("allow-clients", text) { try IPNetwork(parsing: $0) }
+            }
         }
         if let networks = try await settings.list("deny-destinations") {
             self.proxy.deniedDestinations = try networks.map { text in
@@ -53,19 +58,28 @@ struct Settings {
         }
         if let mode = try await settings.string("forwarded-for") {
             guard let parsed = ForwardedForMode(rawValue: mode) else {
-                throw SettingsError(key: "forwarded-for", problem: "'\(mode)' is not one of append, transparent, delete")
+                throw SettingsError(
+                    key: "forwarded-for", problem: "'\(mode)' is not one of append, transparent, delete")
             }
             self.proxy.forwardedFor = parsed
         }
-        if let value = try await settings.int("max-header-bytes", range: 1024...(1 << 20)) { self.proxy.maxHeaderBytes = value }
-        if let value = try await settings.int("max-request-body", range: 0...Int.max) { self.proxy.maxRequestBodyBytes = Int64(value) }
-        if let value = try await settings.int("max-connections", range: 1...1_000_000) { self.proxy.maxClientConnections = value }
+        if let value = try await settings.int("max-header-bytes", range: 1024...(1 << 20)) {
+            self.proxy.maxHeaderBytes = value
+        }
+        if let value = try await settings.int("max-request-body", range: 0...Int.max) {
+            self.proxy.maxRequestBodyBytes = Int64(value)
+        }
+        if let value = try await settings.int("max-connections", range: 1...1_000_000) {
+            self.proxy.maxClientConnections = value
+        }
         if let value = try await settings.seconds("header-timeout") { self.proxy.headerTimeout = value }
         if let value = try await settings.seconds("idle-timeout") { self.proxy.idleTimeout = value }
         if let value = try await settings.seconds("connect-timeout") { self.proxy.connectTimeout = value }
         if let value = try await settings.seconds("read-timeout") { self.proxy.originReadTimeout = value }
         if let value = try await settings.seconds("tunnel-idle-timeout") { self.proxy.tunnelIdleTimeout = value }
-        if let value = try await settings.seconds("shutdown-grace", allowZero: true) { self.proxy.shutdownGracePeriod = value }
+        if let value = try await settings.seconds("shutdown-grace", allowZero: true) {
+            self.proxy.shutdownGracePeriod = value
+        }
         if let value = try await settings.int("threads", range: 1...256) { self.proxy.threads = value }
         if let level = try await settings.string("log-level") {
             guard let parsed = Logger.Level(rawValue: level) else {

@@ -6,8 +6,13 @@ struct PageTemplateTests {
     @Test func everyPlaceholderIsHTMLEscaped() throws {
         let template = try PageTemplate(name: "t", source: "<p>{{url}}</p><p>{{reason}}</p><p>{{client}}</p>")
         let html = template.render(
-            PageValues(status: 403, title: "x", reason: "<script>alert(1)</script>", url: "http://a/?q=\"'&<>", client: "1.2.3.4"))
-        #expect(html == "<p>http://a/?q=&quot;&#39;&amp;&lt;&gt;</p><p>&lt;script&gt;alert(1)&lt;/script&gt;</p><p>1.2.3.4</p>")
+            PageValues(
+                status: 403, title: "x", reason: "<script>alert(1)</script>", url: "http://a/?q=\"'&<>",
+                client: "1.2.3.4"))
+        #expect(
+            html
+                == "<p>http://a/?q=&quot;&#39;&amp;&lt;&gt;</p><p>&lt;script&gt;alert(1)&lt;/script&gt;</p><p>1.2.3.4</p>"
+        )
     }
 
     @Test func templatesAskingForUnescapedOutputAreRefused() {

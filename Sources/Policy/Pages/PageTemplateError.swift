@@ -17,7 +17,9 @@ public struct PageTemplateError: Error, CustomStringConvertible, Sendable {
 
     static func unescapedPlaceholder(template: String) -> Self { .init(.unescapedPlaceholder, template: template) }
     static func syntax(_ detail: String, template: String) -> Self { .init(.syntax(detail), template: template) }
-    static func unreadable(_ detail: String, template: String) -> Self { .init(.unreadable(detail), template: template) }
+    static func unreadable(_ detail: String, template: String) -> Self {
+        .init(.unreadable(detail), template: template)
+    }
 
     public var description: String {
         switch self.kind {

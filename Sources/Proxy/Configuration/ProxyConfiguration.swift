@@ -4,7 +4,9 @@ import NIOCore
 /// flags, environment and the configuration file; tests build it directly.
 public struct ProxyConfiguration: Sendable {
     /// Addresses to accept clients on. Default: loopback only.
-    public var listen: [HostAndPort] = [HostAndPort(host: "127.0.0.1", port: 3128), HostAndPort(host: "::1", port: 3128)]
+    public var listen: [HostAndPort] = [
+        HostAndPort(host: "127.0.0.1", port: 3128), HostAndPort(host: "::1", port: 3128),
+    ]
     /// Destination ports a CONNECT tunnel may open.
     public var connectPorts: Set<Int> = [443]
     /// Client networks allowed to use the proxy; everybody else gets 403.

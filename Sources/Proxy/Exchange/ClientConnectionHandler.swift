@@ -45,9 +45,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         self.headGuard = headGuard
         self.logger = logger
         self.machine = ExchangeStateMachine(
-            maxRequestBodyBytes: environment.configuration.maxRequestBodyBytes, viaName: environment.configuration.viaName)
+            maxRequestBodyBytes: environment.configuration.maxRequestBodyBytes,
+            viaName: environment.configuration.viaName)
         self.clientIP = clientAddress.flatMap { IPAddress128($0)?.description } ?? "-"
-        self.clientAllowed = clientAddress.map { environment.configuration.allowedClients.contains(address: $0) } ?? false
+        self.clientAllowed =
+            clientAddress.map { environment.configuration.allowedClients.contains(address: $0) } ?? false
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
@@ -148,7 +150,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch event {
         case is RequestHeadGuardHandler.HeaderTimeout:
             self.record = ExchangeRecord(method: "NONE", url: "error:request-timeout", client: self.clientIP)
-            self.writeLocalPage(.requestTimeout, reason: "the request head did not arrive in time", url: "", closeAfter: true)
+            self.writeLocalPage(
+                .requestTimeout, reason: "the request head did not arrive in time", url: "", closeAfter: true)
         case is ChannelShouldQuiesceEvent:
             if self.machine.isIdle { context.close(promise: nil) } else { self.closeWhenIdle = true }
         case let channelEvent as ChannelEvent where channelEvent == .inputClosed:
@@ -313,7 +316,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
-    private func attachOrigin(channel: any Channel, handler: OriginConnectionHandler, key: OriginPool.Key, reused: Bool) {
+    private func attachOrigin(channel: any Channel, handler: OriginConnectionHandler, key: OriginPool.Key, reused: Bool)
+    {
         self.origin = (channel, handler, key, reused)
         self.record.peer = channel.remoteAddress.flatMap { IPAddress128($0)?.description }
         handler.delegate = self
@@ -411,7 +415,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 case .failure(let error):
                     let connectError =
                         error as? OriginConnectError ?? OriginConnectError(kind: .unreachable, detail: "\(error)")
-                    this.writeLocalPage(connectError.page, reason: connectError.detail, url: target.hostHeader, closeAfter: true)
+                    this.writeLocalPage(
+                        connectError.page, reason: connectError.detail, url: target.hostHeader, closeAfter: true)
                 }
             }
     }
@@ -439,7 +444,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     /// Turns both connections into a byte tunnel: the glue handlers go in first, then the HTTP
     /// handlers come out, decoders last so the bytes they still hold reach the glue.
-    private func splice(client context: ChannelHandlerContext, origin: any Channel, originHandlersToRemove: [OriginConnectionHandler]) {
+    private func splice(
+        client context: ChannelHandlerContext, origin: any Channel, originHandlersToRemove: [OriginConnectionHandler]
+    ) {
         let clientChannel = context.channel
         let start = self.record
         let accessLog = self.accessLog
@@ -455,7 +462,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             // removals complete later, so the tunnel moves bytes only once all are done.
             let clientPipeline = clientChannel.pipeline.syncOperations
             var removals = [
-                clientPipeline.removeHandler(context: try clientPipeline.context(handlerType: HTTPResponseEncoder.self)),
+                clientPipeline.removeHandler(
+                    context: try clientPipeline.context(handlerType: HTTPResponseEncoder.self)),
                 clientPipeline.removeHandler(context: try clientPipeline.context(handler: self.headGuard)),
                 clientPipeline.removeHandler(context: context),
                 clientPipeline.removeHandler(
@@ -465,10 +473,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             for handler in originHandlersToRemove {
                 removals.append(originPipeline.removeHandler(context: try originPipeline.context(handler: handler)))
                 removals.append(
-                    originPipeline.removeHandler(context: try originPipeline.context(handlerType: HTTPRequestEncoder.self)))
+                    originPipeline.removeHandler(
+                        context: try originPipeline.context(handlerType: HTTPRequestEncoder.self)))
                 removals.append(
                     originPipeline.removeHandler(
-                        context: try originPipeline.context(handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self)))
+                        context: try originPipeline.context(handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self)
+                    ))
             }
             let loopBound = NIOLoopBound((tunnel, self.logger), eventLoop: clientChannel.eventLoop)
             EventLoopFuture.andAllSucceed(removals, on: clientChannel.eventLoop).whenComplete { result in

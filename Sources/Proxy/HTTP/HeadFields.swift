@@ -93,7 +93,9 @@ struct HeadFields {
         kept.reserveCapacity(headers.count)
         for (name, value) in headers {
             if HopByHopName(name).isHopByHop { continue }
-            if !self.connectionListed.isEmpty && self.connectionListed.contains(where: { name.equalsIgnoringASCIICase($0) }) {
+            if !self.connectionListed.isEmpty
+                && self.connectionListed.contains(where: { name.equalsIgnoringASCIICase($0) })
+            {
                 continue
             }
             kept.add(name: name, value: value)

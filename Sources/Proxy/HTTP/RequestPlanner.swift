@@ -30,7 +30,8 @@ struct RequestPlanner: Sendable {
         do {
             target = try RequestTarget(absoluteForm: uri)
         } catch {
-            return .reject(error.isUnsupportedScheme ? .notImplemented : .badRequest, reason: error.description, url: uri)
+            return .reject(
+                error.isUnsupportedScheme ? .notImplemented : .badRequest, reason: error.description, url: uri)
         }
         guard target.scheme == "http" || target.scheme == "ws" else {
             return .reject(.notImplemented, reason: "the URL scheme '\(target.scheme)' is not supported", url: uri)
@@ -42,7 +43,8 @@ struct RequestPlanner: Sendable {
         case .failure(let error): return .reject(.badRequest, reason: error.description, url: uri)
         }
         if self.maxRequestBodyBytes > 0, case .contentLength(let length) = framing, length > self.maxRequestBodyBytes {
-            return .reject(.payloadTooLarge, reason: "the request body is larger than \(self.maxRequestBodyBytes) bytes", url: uri)
+            return .reject(
+                .payloadTooLarge, reason: "the request body is larger than \(self.maxRequestBodyBytes) bytes", url: uri)
         }
         if fields.hostCount > 1 {
             return .reject(.badRequest, reason: "more than one Host header", url: uri)
@@ -72,13 +74,15 @@ struct RequestPlanner: Sendable {
             headers.add(name: "Connection", value: "Upgrade")
             headers.add(name: "Upgrade", value: upgrade)
         }
-        headers.appendToList(name: "Via", value: head.version.minor == 0 ? "1.0 \(self.viaName)" : "1.1 \(self.viaName)")
+        headers.appendToList(
+            name: "Via", value: head.version.minor == 0 ? "1.0 \(self.viaName)" : "1.1 \(self.viaName)")
         switch self.forwardedFor {
         case .append: headers.appendToList(name: "X-Forwarded-For", value: clientIP)
         case .delete: headers.remove(name: "X-Forwarded-For")
         case .transparent: break
         }
-        let originHead = HTTPRequestHead(version: .http1_1, method: head.method, uri: target.originForm, headers: headers)
+        let originHead = HTTPRequestHead(
+            version: .http1_1, method: head.method, uri: target.originForm, headers: headers)
         return .forward(
             ForwardPlan(
                 target: target, originHead: originHead, requestFraming: framing, upgrade: upgrade,

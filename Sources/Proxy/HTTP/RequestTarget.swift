@@ -37,7 +37,8 @@ public struct RequestTarget: Sendable, Hashable {
     public init(absoluteForm uri: String) throws(RequestTargetError) {
         guard let colon = uri.firstIndex(of: ":"), uri[colon...].hasPrefix("://") else { throw .notAbsolute }
         let scheme = uri[..<colon].lowercased()
-        guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." }) else {
+        guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." })
+        else {
             throw .badScheme
         }
         let rest = uri[uri.index(colon, offsetBy: 3)...]
@@ -58,13 +59,17 @@ public struct RequestTarget: Sendable, Hashable {
         self.init(scheme: "https", host: host, port: port, originForm: "")
     }
 
-    private static func splitAuthority(_ authority: Substring, defaultPort: Int?) throws(RequestTargetError) -> (String, Int) {
+    private static func splitAuthority(
+        _ authority: Substring, defaultPort: Int?
+    ) throws(RequestTargetError) -> (String, Int) {
         var host: Substring
         var portText: Substring? = nil
         if authority.first == "[" {
             guard let close = authority.firstIndex(of: "]") else { throw .badHost }
             host = authority[authority.index(after: authority.startIndex)..<close]
-            guard host.contains(":"), host.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { throw .badHost }
+            guard host.contains(":"), host.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else {
+                throw .badHost
+            }
             let after = authority[authority.index(after: close)...]
             if !after.isEmpty {
                 guard after.first == ":" else { throw .badHost }
@@ -78,11 +83,15 @@ public struct RequestTarget: Sendable, Hashable {
         }
         if host.last == "." { host = host.dropLast() }
         guard !host.isEmpty, host.utf8.count <= 253,
-            host.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "." || $0 == "-" || $0 == "_" || $0 == ":" })
+            host.allSatisfy({
+                ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "." || $0 == "-" || $0 == "_" || $0 == ":"
+            })
         else { throw .badHost }
         let port: Int
         if let portText, !portText.isEmpty {
-            guard portText.utf8.count <= 5, let value = Int(portText), (1...65535).contains(value) else { throw .badPort }
+            guard portText.utf8.count <= 5, let value = Int(portText), (1...65535).contains(value) else {
+                throw .badPort
+            }
             port = value
         } else if let defaultPort {
             port = defaultPort

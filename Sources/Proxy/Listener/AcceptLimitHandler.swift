@@ -44,7 +44,9 @@ final class AcceptLimitHandler: ChannelDuplexHandler {
     }
 
     private func resumeIfBelowLimit() {
-        guard self.readPending, let context = self.context, self.open.load(ordering: .relaxed) < self.limit else { return }
+        guard self.readPending, let context = self.context, self.open.load(ordering: .relaxed) < self.limit else {
+            return
+        }
         self.readPending = false
         context.read()
     }

@@ -75,7 +75,10 @@ public final class ProxyServer: Service, @unchecked Sendable {
         }
         self.logger.info(
             "proxy listening",
-            metadata: ["addresses": .array(self.boundAddresses.map { .string("\($0)") }), "threads": "\(self.configuration.threads)"])
+            metadata: [
+                "addresses": .array(self.boundAddresses.map { .string("\($0)") }),
+                "threads": "\(self.configuration.threads)",
+            ])
     }
 
     /// Stops accepting, lets in-flight exchanges finish up to the grace period, then closes
@@ -114,7 +117,8 @@ public final class ProxyServer: Service, @unchecked Sendable {
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
-                    try channel.pipeline.syncOperations.addHandler(AcceptLimitHandler(open: openConnections, limit: limit))
+                    try channel.pipeline.syncOperations.addHandler(
+                        AcceptLimitHandler(open: openConnections, limit: limit))
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)

@@ -28,14 +28,19 @@ public struct HostAndPort: Sendable, Hashable, CustomStringConvertible {
         } else if let colon = text.lastIndex(of: ":") {
             host = text[..<colon]
             if host.contains(":") {
-                throw HostAndPortError(input: text, problem: "IPv6 addresses must be written in brackets, e.g. [::1]:3128")
+                throw HostAndPortError(
+                    input: text, problem: "IPv6 addresses must be written in brackets, e.g. [::1]:3128")
             }
             portText = text[text.index(after: colon)...]
         } else {
             host = Substring(text)
         }
         guard !host.isEmpty else { throw HostAndPortError(input: text, problem: "the host is empty") }
-        guard host.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == ":" || $0 == "_" || $0 == "%" }) else {
+        guard
+            host.allSatisfy({
+                $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == ":" || $0 == "_" || $0 == "%"
+            })
+        else {
             throw HostAndPortError(input: text, problem: "the host has characters a host name cannot have")
         }
         let port: Int
@@ -53,7 +58,9 @@ public struct HostAndPort: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
-    public var description: String { self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)" }
+    public var description: String {
+        self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
+    }
 }
 
 public struct HostAndPortError: Error, CustomStringConvertible, Sendable {

@@ -26,7 +26,8 @@ struct OriginConnector: Sendable {
                 try sync.addHandler(HTTPRequestEncoder(configuration: encoderConfiguration))
                 try sync.addHandler(
                     ByteToMessageHandler(
-                        HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward)))
+                        HTTPResponseDecoder(
+                            leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward)))
                 try sync.addHandler(OriginConnectionHandler(readTimeout: readTimeout))
             }
         }
@@ -46,7 +47,8 @@ struct OriginConnector: Sendable {
                 let allowed = addresses.filter { !destinationGuard.isDenied($0) }
                 guard !allowed.isEmpty else {
                     return loop.makeFailedFuture(
-                        OriginConnectError(kind: .destinationDenied, detail: "destination \(host):\(port) is not allowed"))
+                        OriginConnectError(
+                            kind: .destinationDenied, detail: "destination \(host):\(port) is not allowed"))
                 }
                 return ClientBootstrap(group: loop)
                     .connectTimeout(timeout)
@@ -60,7 +62,8 @@ struct OriginConnector: Sendable {
                         if let error = error as? ChannelError, case .connectTimeout = error {
                             throw OriginConnectError(kind: .timeout, detail: "connecting to \(host):\(port) timed out")
                         }
-                        throw OriginConnectError(kind: .unreachable, detail: "cannot connect to \(host):\(port): \(error)")
+                        throw OriginConnectError(
+                            kind: .unreachable, detail: "cannot connect to \(host):\(port): \(error)")
                     }
             }
     }

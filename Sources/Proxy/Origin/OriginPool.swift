@@ -90,7 +90,8 @@ final class OriginPools: @unchecked Sendable {
     init(group: any EventLoopGroup, maxIdlePerKey: Int, idleTimeout: TimeAmount) {
         var pools: [ObjectIdentifier: OriginPool] = [:]
         for loop in group.makeIterator() {
-            pools[ObjectIdentifier(loop)] = OriginPool(loop: loop, maxIdlePerKey: maxIdlePerKey, idleTimeout: idleTimeout)
+            pools[ObjectIdentifier(loop)] = OriginPool(
+                loop: loop, maxIdlePerKey: maxIdlePerKey, idleTimeout: idleTimeout)
         }
         self.pools = pools
     }

@@ -20,7 +20,8 @@ public struct LocalPage: Sendable, Hashable {
     public static let clientDenied = Self(.forbidden, "access-denied", "Access Denied", "client_denied")
     public static let connectPortDenied = Self(.forbidden, "connect-denied", "CONNECT Denied", "connect_port_denied")
     public static let destinationDenied = Self(.forbidden, "access-denied", "Access Denied", "destination_denied")
-    public static let methodNotAllowed = Self(.methodNotAllowed, "bad-request", "Method Not Allowed", "method_not_allowed")
+    public static let methodNotAllowed = Self(
+        .methodNotAllowed, "bad-request", "Method Not Allowed", "method_not_allowed")
     public static let notImplemented = Self(.notImplemented, "bad-request", "Not Implemented", "unsupported_scheme")
     public static let payloadTooLarge = Self(.payloadTooLarge, "bad-request", "Payload Too Large", "body_too_large")
     public static let headersTooLarge = Self(

@@ -6,89 +6,90 @@ import Testing
 /// CONNECT tunnels and protocol upgrades, with curl and with raw sockets.
 extension Integration {
     @Suite struct TunnelTests {
-    @Test func connectTunnelCarriesALargeDownloadIntact() async throws {
-        let nginx = try Nginx()
-        defer { nginx.stop() }
-        try await withProxyAndNginx({ $0.connectPorts = [nginx.port] }) { proxy, _, scratch in
-            let body = payload(16 * 1024 * 1024, seed: 5)
-            try nginx.writeFile("t", body)
-            let response = try proxy.curl.get(nginx.base + "/t", ["-p"], directory: scratch)
-            #expect(response.status == 200)
-            #expect(response.headers.contains("200 Connection established"))
-            #expect(response.body == body)
-            #expect(await eventually { proxy.accessLog().contains("TCP_TUNNEL/200") })
+        @Test func connectTunnelCarriesALargeDownloadIntact() async throws {
+            let nginx = try Nginx()
+            defer { nginx.stop() }
+            try await withProxyAndNginx({ $0.connectPorts = [nginx.port] }) { proxy, _, scratch in
+                let body = payload(16 * 1024 * 1024, seed: 5)
+                try nginx.writeFile("t", body)
+                let response = try proxy.curl.get(nginx.base + "/t", ["-p"], directory: scratch)
+                #expect(response.status == 200)
+                #expect(response.headers.contains("200 Connection established"))
+                #expect(response.body == body)
+                #expect(await eventually { proxy.accessLog().contains("TCP_TUNNEL/200") })
+            }
         }
-    }
 
-    @Test func connectToAPortNotAllowedGets403() async throws {
-        try await withProxyAndNginx { proxy, nginx, scratch in
-            let response = try proxy.curl.get(nginx.base + "/", ["-p"], directory: scratch)
-            #expect(response.exitCode != 0)
-            #expect(response.stderr.contains("403"))
-            #expect(await eventually { proxy.accessLog().contains("TCP_DENIED/403") })
+        @Test func connectToAPortNotAllowedGets403() async throws {
+            try await withProxyAndNginx { proxy, nginx, scratch in
+                let response = try proxy.curl.get(nginx.base + "/", ["-p"], directory: scratch)
+                #expect(response.exitCode != 0)
+                #expect(response.stderr.contains("403"))
+                #expect(await eventually { proxy.accessLog().contains("TCP_DENIED/403") })
+            }
         }
-    }
 
-    @Test func connectToAClosedPortGets502() async throws {
-        let closedPort = try FreePort.pick()
-        try await withProxyAndNginx({ $0.connectPorts = [closedPort] }) { proxy, _, _ in
-            let socket = try RawSocket(port: proxy.port)
-            try socket.send("CONNECT 127.0.0.1:\(closedPort) HTTP/1.1\r\nHost: 127.0.0.1:\(closedPort)\r\n\r\n")
-            let answer = String(decoding: socket.receiveUntilClose(), as: UTF8.self)
-            #expect(answer.hasPrefix("HTTP/1.1 502 Bad Gateway\r\n"))
+        @Test func connectToAClosedPortGets502() async throws {
+            let closedPort = try FreePort.pick()
+            try await withProxyAndNginx({ $0.connectPorts = [closedPort] }) { proxy, _, _ in
+                let socket = try RawSocket(port: proxy.port)
+                try socket.send("CONNECT 127.0.0.1:\(closedPort) HTTP/1.1\r\nHost: 127.0.0.1:\(closedPort)\r\n\r\n")
+                let answer = String(decoding: socket.receiveUntilClose(), as: UTF8.self)
+                #expect(answer.hasPrefix("HTTP/1.1 502 Bad Gateway\r\n"))
+            }
         }
-    }
 
-    @Test func halfCloseLosesNoByteAtTheEndOfATransfer() async throws {
-        let origin = try ScriptedOrigin(.upgradeEcho)
-        defer { origin.stop() }
-        try await withProxyAndNginx({ $0.connectPorts = [origin.port] }) { proxy, _, _ in
-            let socket = try RawSocket(port: proxy.port)
-            try socket.send("CONNECT 127.0.0.1:\(origin.port) HTTP/1.1\r\nHost: x\r\n\r\n")
-            let established = String(decoding: socket.receive(until: "\r\n\r\n"), as: UTF8.self)
-            #expect(established.hasPrefix("HTTP/1.1 200 Connection established\r\n"))
-            // The scripted origin answers a head, then echoes: send a head and a tail, then EOF.
-            let tail = payload(200_000, seed: 3)
-            try socket.send("HELLO\r\n\r\n")
-            try socket.send(tail)
-            socket.shutdownWrite()
-            let received = socket.receiveUntilClose()
-            let head = Data("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n".utf8)
-            #expect(received.starts(with: head))
-            #expect(received.dropFirst(head.count) == tail)
+        @Test func halfCloseLosesNoByteAtTheEndOfATransfer() async throws {
+            let origin = try ScriptedOrigin(.upgradeEcho)
+            defer { origin.stop() }
+            try await withProxyAndNginx({ $0.connectPorts = [origin.port] }) { proxy, _, _ in
+                let socket = try RawSocket(port: proxy.port)
+                try socket.send("CONNECT 127.0.0.1:\(origin.port) HTTP/1.1\r\nHost: x\r\n\r\n")
+                let established = String(decoding: socket.receive(until: "\r\n\r\n"), as: UTF8.self)
+                #expect(established.hasPrefix("HTTP/1.1 200 Connection established\r\n"))
+                // The scripted origin answers a head, then echoes: send a head and a tail, then EOF.
+                let tail = payload(200_000, seed: 3)
+                try socket.send("HELLO\r\n\r\n")
+                try socket.send(tail)
+                socket.shutdownWrite()
+                let received = socket.receiveUntilClose()
+                let head = Data(
+                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n".utf8)
+                #expect(received.starts(with: head))
+                #expect(received.dropFirst(head.count) == tail)
+            }
         }
-    }
 
-    @Test func bytesSentWithTheConnectHeadReachTheTarget() async throws {
-        let origin = try ScriptedOrigin(.upgradeEcho)
-        defer { origin.stop() }
-        try await withProxyAndNginx({ $0.connectPorts = [origin.port] }) { proxy, _, _ in
-            let socket = try RawSocket(port: proxy.port)
-            // A client that does not wait for the 200 (TLS false start style).
-            try socket.send("CONNECT 127.0.0.1:\(origin.port) HTTP/1.1\r\nHost: x\r\n\r\nEARLY\r\n\r\nafter")
-            let received = String(decoding: socket.receive(until: "after"), as: UTF8.self)
-            #expect(received.contains("200 Connection established"))
-            #expect(received.hasSuffix("after"))
+        @Test func bytesSentWithTheConnectHeadReachTheTarget() async throws {
+            let origin = try ScriptedOrigin(.upgradeEcho)
+            defer { origin.stop() }
+            try await withProxyAndNginx({ $0.connectPorts = [origin.port] }) { proxy, _, _ in
+                let socket = try RawSocket(port: proxy.port)
+                // A client that does not wait for the 200 (TLS false start style).
+                try socket.send("CONNECT 127.0.0.1:\(origin.port) HTTP/1.1\r\nHost: x\r\n\r\nEARLY\r\n\r\nafter")
+                let received = String(decoding: socket.receive(until: "after"), as: UTF8.self)
+                #expect(received.contains("200 Connection established"))
+                #expect(received.hasSuffix("after"))
+            }
         }
-    }
 
-    @Test func webSocketUpgradeBecomesATunnel() async throws {
-        let origin = try ScriptedOrigin(.upgradeEcho)
-        defer { origin.stop() }
-        try await withProxyAndNginx { proxy, _, _ in
-            let socket = try RawSocket(port: proxy.port)
-            try socket.send(
-                "GET http://127.0.0.1:\(origin.port)/chat HTTP/1.1\r\nHost: 127.0.0.1:\(origin.port)\r\n"
-                    + "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
-            let head = String(decoding: socket.receive(until: "\r\n\r\n"), as: UTF8.self)
-            #expect(head.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"))
-            #expect(head.lowercased().contains("upgrade: websocket"))
-            try socket.send("ping-frame")
-            #expect(String(decoding: socket.receive(until: "ping-frame"), as: UTF8.self) == "ping-frame")
-            try socket.send("second")
-            #expect(String(decoding: socket.receive(until: "second"), as: UTF8.self) == "second")
+        @Test func webSocketUpgradeBecomesATunnel() async throws {
+            let origin = try ScriptedOrigin(.upgradeEcho)
+            defer { origin.stop() }
+            try await withProxyAndNginx { proxy, _, _ in
+                let socket = try RawSocket(port: proxy.port)
+                try socket.send(
+                    "GET http://127.0.0.1:\(origin.port)/chat HTTP/1.1\r\nHost: 127.0.0.1:\(origin.port)\r\n"
+                        + "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+                let head = String(decoding: socket.receive(until: "\r\n\r\n"), as: UTF8.self)
+                #expect(head.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"))
+                #expect(head.lowercased().contains("upgrade: websocket"))
+                try socket.send("ping-frame")
+                #expect(String(decoding: socket.receive(until: "ping-frame"), as: UTF8.self) == "ping-frame")
+                try socket.send("second")
+                #expect(String(decoding: socket.receive(until: "second"), as: UTF8.self) == "second")
+            }
         }
     }
-}
 }

@@ -24,7 +24,9 @@ struct Curl {
     var proxy: String
 
     /// Runs curl through the proxy. `arguments` go before the URLs.
-    func run(_ arguments: [String], urls: [String], directory: TemporaryDirectory, timeout: TimeInterval = 60) throws -> Response {
+    func run(
+        _ arguments: [String], urls: [String], directory: TemporaryDirectory, timeout: TimeInterval = 60
+    ) throws -> Response {
         let headerFile = directory.file("headers-\(UUID().uuidString)")
         let bodyFile = directory.file("body-\(UUID().uuidString)")
         var all = ["-sS", "-x", self.proxy, "-D", headerFile, "-o", bodyFile, "-w", "%{http_code} %{num_connects}"]

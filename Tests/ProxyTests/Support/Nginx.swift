@@ -16,9 +16,11 @@ final class Nginx {
 
     init() throws {
         self.directory = try TemporaryDirectory()
-        try FileManager.default.createDirectory(atPath: self.directory.file("root/dav"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: self.directory.file("root/dav"), withIntermediateDirectories: true)
         for name in ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"] {
-            try FileManager.default.createDirectory(atPath: self.directory.file(name), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: self.directory.file(name), withIntermediateDirectories: true)
         }
         // nginx workers drop to an unprivileged user when started as root: let them in.
         _ = try? Subprocess.run("chmod", ["-R", "a+rwx", self.directory.path])
@@ -69,7 +71,11 @@ final class Nginx {
             """
         try self.directory.write("nginx.conf", Data(config.utf8))
         self.process = try Subprocess.start(
-            "nginx", ["-c", self.directory.file("nginx.conf"), "-p", self.directory.path, "-e", self.directory.file("error.log")],
+            "nginx",
+            [
+                "-c", self.directory.file("nginx.conf"), "-p", self.directory.path, "-e",
+                self.directory.file("error.log"),
+            ],
             log: self.directory.file("stdout.log"))
         try FreePort.waitUntilListening(port: port, process: self.process, log: self.directory.file("error.log"))
     }

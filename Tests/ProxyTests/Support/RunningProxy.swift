@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import Policy
+
 @testable import Proxy
 
 /// A `ProxyServer` running inside the test process on ephemeral loopback ports.

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An origin that misbehaves on purpose, for the faults no real server shows on demand:
@@ -36,9 +36,13 @@ final class ScriptedOrigin: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
         listen(fd, 16)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
         self.listener = fd
         self.port = Int(UInt16(bigEndian: address.sin_port))
         Thread.detachNewThread { [self] in self.acceptLoop() }
@@ -68,7 +72,8 @@ final class ScriptedOrigin: @unchecked Sendable {
         let leftover = request.range(of: Data("\r\n\r\n".utf8)).map { request[$0.upperBound...] } ?? Data()
         switch self.behaviour {
         case .resetMidBody(let promised, let sent):
-            try? socket.send("HTTP/1.1 200 OK\r\nContent-Length: \(promised)\r\nContent-Type: application/octet-stream\r\n\r\n")
+            try? socket.send(
+                "HTTP/1.1 200 OK\r\nContent-Length: \(promised)\r\nContent-Type: application/octet-stream\r\n\r\n")
             try? socket.send(Data(repeating: 0x61, count: sent))
             usleep(100_000)
             var linger = linger(l_onoff: 1, l_linger: 0)

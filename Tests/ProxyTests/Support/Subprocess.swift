@@ -10,7 +10,9 @@ enum Subprocess {
     }
 
     /// Runs `executable` to completion. `timeout` bounds a test that would otherwise hang.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, timeout: TimeInterval = 60) throws -> Result {
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil, timeout: TimeInterval = 60
+    ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try self.locate(executable))
         process.arguments = arguments
@@ -40,11 +42,15 @@ enum Subprocess {
         }
         group.wait()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: outData.get(), stderr: String(decoding: errData.get(), as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: outData.get(),
+            stderr: String(decoding: errData.get(), as: UTF8.self))
     }
 
     /// Starts a long-running program; the caller terminates it.
-    static func start(_ executable: String, _ arguments: [String], log: String, environment: [String: String]? = nil) throws -> Process {
+    static func start(
+        _ executable: String, _ arguments: [String], log: String, environment: [String: String]? = nil
+    ) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try self.locate(executable))
         process.arguments = arguments

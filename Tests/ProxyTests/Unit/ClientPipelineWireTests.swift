@@ -31,7 +31,8 @@ final class EmbeddedClientConnection {
         self.channel = EmbeddedChannel(loop: self.loop)
         let address = try SocketAddress(ipAddress: client, port: 40_000)
         self.channel.remoteAddress = address
-        try ProxyServer.configureClientPipeline(channel: self.channel, environment: environment, logger: Logger(label: "test"))
+        try ProxyServer.configureClientPipeline(
+            channel: self.channel, environment: environment, logger: Logger(label: "test"))
         try self.channel.connect(to: address).wait()
     }
 
@@ -65,8 +66,11 @@ final class EmbeddedClientConnection {
 struct ClientPipelineWireTests {
     /// The status line and the fixed headers of a local page, in wire order.
     private func expectPage(_ answer: String, status: String, code: String, closes: Bool) {
-        #expect(answer.hasPrefix("HTTP/1.1 \(status)\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: "), "\(answer.prefix(80))")
-        #expect(answer.contains("\r\nCache-Control: no-store\r\nX-Portcullis-Error: \(code)\r\nVia: 1.1 portcullis\r\n"))
+        #expect(
+            answer.hasPrefix("HTTP/1.1 \(status)\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: "),
+            "\(answer.prefix(80))")
+        #expect(
+            answer.contains("\r\nCache-Control: no-store\r\nX-Portcullis-Error: \(code)\r\nVia: 1.1 portcullis\r\n"))
         #expect(answer.contains("\r\nConnection: close\r\n") == closes)
         #expect(answer.contains("</html>"))
     }
@@ -92,7 +96,9 @@ struct ClientPipelineWireTests {
         for byteByByte in [false, true] {
             let connection = try EmbeddedClientConnection { $0.maxHeaderBytes = 1024 }
             if byteByByte { try connection.sendByteByByte(request) } else { try connection.send(request) }
-            self.expectPage(try connection.received(), status: "431 Request Header Fields Too Large", code: "headers_too_large", closes: true)
+            self.expectPage(
+                try connection.received(), status: "431 Request Header Fields Too Large", code: "headers_too_large",
+                closes: true)
             #expect(!connection.isOpen)
         }
     }
@@ -100,7 +106,8 @@ struct ClientPipelineWireTests {
     @Test func headJustUnderTheLimitIsAccepted() throws {
         let connection = try EmbeddedClientConnection { $0.maxHeaderBytes = 1024 }
         let base = "GET ftp://e.com/ HTTP/1.1\r\nX-Pad: \r\n\r\n"
-        let request = base.replacingOccurrences(of: "X-Pad: ", with: "X-Pad: " + String(repeating: "b", count: 1024 - base.utf8.count))
+        let request = base.replacingOccurrences(
+            of: "X-Pad: ", with: "X-Pad: " + String(repeating: "b", count: 1024 - base.utf8.count))
         #expect(request.utf8.count == 1024)
         try connection.send(request)
         #expect(try connection.received().hasPrefix("HTTP/1.1 501 Not Implemented\r\n"))
@@ -138,7 +145,8 @@ struct ClientPipelineWireTests {
         try connection.send("OPTIONS http://e.com/ HTTP/1.1\r\nHost: e.com\r\nMax-Forwards: 0\r\n\r\n")
         #expect(
             try connection.received()
-                == "HTTP/1.1 200 OK\r\nVia: 1.1 portcullis\r\nAllow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE, CONNECT\r\nContent-Length: 0\r\n\r\n")
+                == "HTTP/1.1 200 OK\r\nVia: 1.1 portcullis\r\nAllow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE, CONNECT\r\nContent-Length: 0\r\n\r\n"
+        )
         #expect(connection.isOpen)
     }
 

@@ -4,7 +4,9 @@ import Testing
 @testable import Proxy
 
 struct DestinationGuardTests {
-    private func address(_ ip: String, _ port: Int) throws -> SocketAddress { try SocketAddress(ipAddress: ip, port: port) }
+    private func address(_ ip: String, _ port: Int) throws -> SocketAddress {
+        try SocketAddress(ipAddress: ip, port: port)
+    }
 
     @Test func theProxysOwnListenersAreNeverADestination() throws {
         let guardian = DestinationGuard(deniedNetworks: [], listeners: [try self.address("127.0.0.1", 3128)])

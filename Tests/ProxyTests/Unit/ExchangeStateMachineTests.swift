@@ -8,7 +8,8 @@ import Testing
 struct ExchangeStateMachineTests {
     private let plan = ForwardPlan(
         target: RequestTarget(scheme: "http", host: "e.com", port: 80, originForm: "/"),
-        originHead: HTTPRequestHead(version: .http1_1, method: .POST, uri: "/"), requestFraming: .contentLength(6), upgrade: nil,
+        originHead: HTTPRequestHead(version: .http1_1, method: .POST, uri: "/"), requestFraming: .contentLength(6),
+        upgrade: nil,
         clientVersion: .http1_1, clientKeepAlive: true)
 
     private func machine(maxBody: Int64 = 0) -> ExchangeStateMachine {
@@ -41,15 +42,25 @@ struct ExchangeStateMachineTests {
     @Test func bodyAfterConnectionStreamsAndTheExchangeEndsIdle() {
         var machine = self.machine()
         _ = machine.requestHead(.forward(self.plan), hasBody: true)
-        guard case .sendRequest(_, let body, let end) = machine.originConnected() else { Issue.record("expected sendRequest"); return }
+        guard case .sendRequest(_, let body, let end) = machine.originConnected() else {
+            Issue.record("expected sendRequest"); return
+        }
         #expect(body.isEmpty && !end)
-        guard case .sendBody(let chunk) = machine.requestBody(self.buffer("abcdef")) else { Issue.record("expected sendBody"); return }
+        guard case .sendBody(let chunk) = machine.requestBody(self.buffer("abcdef")) else {
+            Issue.record("expected sendBody"); return
+        }
         #expect(String(buffer: chunk) == "abcdef")
         guard case .sendEnd = machine.requestEnd() else { Issue.record("expected sendEnd"); return }
-        guard case .writeResponseHead(let head) = machine.responseHead(self.okHead()) else { Issue.record("expected head"); return }
+        guard case .writeResponseHead(let head) = machine.responseHead(self.okHead()) else {
+            Issue.record("expected head"); return
+        }
         #expect(head.headers["Via"] == ["1.1 portcullis"])
-        guard case .writeResponseBody = machine.responseBody(self.buffer("ok")) else { Issue.record("expected body"); return }
-        guard case .finishResponse(let reuse, let keep) = machine.responseEnd() else { Issue.record("expected finish"); return }
+        guard case .writeResponseBody = machine.responseBody(self.buffer("ok")) else {
+            Issue.record("expected body"); return
+        }
+        guard case .finishResponse(let reuse, let keep) = machine.responseEnd() else {
+            Issue.record("expected finish"); return
+        }
         #expect(reuse && keep)
         #expect(machine.isIdle)
     }
@@ -59,7 +70,9 @@ struct ExchangeStateMachineTests {
         _ = machine.requestHead(.forward(self.plan), hasBody: true)
         _ = machine.originConnected()
         _ = machine.responseHead(self.okHead())
-        guard case .finishResponse(let reuse, let keep) = machine.responseEnd() else { Issue.record("expected finish"); return }
+        guard case .finishResponse(let reuse, let keep) = machine.responseEnd() else {
+            Issue.record("expected finish"); return
+        }
         #expect(!reuse && !keep)
     }
 
@@ -67,11 +80,16 @@ struct ExchangeStateMachineTests {
         var machine = self.machine()
         _ = machine.requestHead(.forward(self.plan), hasBody: true)
         _ = machine.originConnected()
-        guard case .writeInformational(let head) = machine.responseHead(HTTPResponseHead(version: .http1_1, status: .continue)) else {
+        guard
+            case .writeInformational(let head) = machine.responseHead(
+                HTTPResponseHead(version: .http1_1, status: .continue))
+        else {
             Issue.record("expected 100 to pass"); return
         }
         #expect(head.status == .continue)
-        guard case .writeResponseHead = machine.responseHead(self.okHead()) else { Issue.record("expected final head"); return }
+        guard case .writeResponseHead = machine.responseHead(self.okHead()) else {
+            Issue.record("expected final head"); return
+        }
     }
 
     @Test func originFailureBeforeTheHeadIsAPageAndAfterItAClose() {
@@ -90,7 +108,9 @@ struct ExchangeStateMachineTests {
         _ = streaming.requestEnd()
         _ = streaming.originConnected()
         _ = streaming.responseHead(self.okHead([("Content-Length", "100")]))
-        guard case .abort(let closeOrigin) = streaming.originEnded(error: nil) else { Issue.record("expected abort"); return }
+        guard case .abort(let closeOrigin) = streaming.originEnded(error: nil) else {
+            Issue.record("expected abort"); return
+        }
         #expect(closeOrigin)
     }
 
@@ -100,7 +120,9 @@ struct ExchangeStateMachineTests {
         _ = machine.requestEnd()
         _ = machine.originConnected()
         _ = machine.responseHead(self.okHead([]))
-        guard case .finishResponse(let reuse, let keep) = machine.originEnded(error: nil) else { Issue.record("expected finish"); return }
+        guard case .finishResponse(let reuse, let keep) = machine.originEnded(error: nil) else {
+            Issue.record("expected finish"); return
+        }
         #expect(!reuse)
         #expect(keep)
     }
@@ -110,14 +132,17 @@ struct ExchangeStateMachineTests {
         _ = machine.requestHead(.forward(self.plan), hasBody: false)
         _ = machine.requestEnd()
         let failure = OriginConnectError(kind: .nameNotResolved, detail: "no such host")
-        guard case .respondLocally(let page, let reason, let url, let close) = machine.originConnectFailed(failure) else {
+        guard case .respondLocally(let page, let reason, let url, let close) = machine.originConnectFailed(failure)
+        else {
             Issue.record("expected a page"); return
         }
         #expect(page == .nameNotResolved)
         #expect(reason == "no such host")
         #expect(url == "http://e.com/")
         #expect(!close)
-        guard case .localExchangeComplete = machine.localResponseWritten() else { Issue.record("expected completion"); return }
+        guard case .localExchangeComplete = machine.localResponseWritten() else {
+            Issue.record("expected completion"); return
+        }
         #expect(machine.isIdle)
     }
 
@@ -132,7 +157,9 @@ struct ExchangeStateMachineTests {
 
     @Test func aRefusalWithABodyStillOnTheWireClosesTheConnection() {
         var machine = self.machine()
-        guard case .respondLocally(_, _, _, let close) = machine.requestHead(.reject(.clientDenied, reason: "r", url: "u"), hasBody: true)
+        guard
+            case .respondLocally(_, _, _, let close) = machine.requestHead(
+                .reject(.clientDenied, reason: "r", url: "u"), hasBody: true)
         else { Issue.record("expected a page"); return }
         #expect(close)
     }
@@ -150,7 +177,8 @@ struct ExchangeStateMachineTests {
 
     @Test func aStalePooledConnectionIsRetriedOnlyForBodilessRequests() {
         let getPlan = ForwardPlan(
-            target: self.plan.target, originHead: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"), requestFraming: .none,
+            target: self.plan.target, originHead: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"),
+            requestFraming: .none,
             upgrade: nil, clientVersion: .http1_1, clientKeepAlive: true)
         var machine = self.machine()
         _ = machine.requestHead(.forward(getPlan), hasBody: false)

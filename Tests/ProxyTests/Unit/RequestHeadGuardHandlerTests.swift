@@ -6,7 +6,8 @@ import Testing
 
 struct RequestHeadGuardHandlerTests {
     private func channel(limit: Int) throws -> (EmbeddedChannel, RequestHeadGuardHandler) {
-        let handler = RequestHeadGuardHandler(maxHeadBytes: limit, idleTimeout: .seconds(60), headerTimeout: .seconds(30))
+        let handler = RequestHeadGuardHandler(
+            maxHeadBytes: limit, idleTimeout: .seconds(60), headerTimeout: .seconds(30))
         let channel = EmbeddedChannel(handler: handler)
         return (channel, handler)
     }

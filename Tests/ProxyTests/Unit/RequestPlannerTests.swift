@@ -10,7 +10,9 @@ struct RequestPlannerTests {
         return RequestPlanner(configuration: configuration)
     }
 
-    private func head(_ method: HTTPMethod = .GET, _ uri: String, _ headers: [(String, String)] = [], version: HTTPVersion = .http1_1) -> HTTPRequestHead {
+    private func head(
+        _ method: HTTPMethod = .GET, _ uri: String, _ headers: [(String, String)] = [], version: HTTPVersion = .http1_1
+    ) -> HTTPRequestHead {
         HTTPRequestHead(version: version, method: method, uri: uri, headers: HTTPHeaders(headers))
     }
 
@@ -31,7 +33,8 @@ struct RequestPlannerTests {
 
     @Test func absoluteFormBecomesOriginFormWithHostFromTheURL() throws {
         let plan = try self.forwarded(
-            self.planner.plan(self.head(.GET, "http://example.com:8080/p?q", [("Host", "wrong.example")]), clientIP: "10.0.0.9"))
+            self.planner.plan(
+                self.head(.GET, "http://example.com:8080/p?q", [("Host", "wrong.example")]), clientIP: "10.0.0.9"))
         #expect(plan.originHead.uri == "/p?q")
         #expect(plan.originHead.version == .http1_1)
         #expect(plan.originHead.headers["Host"] == ["example.com:8080"])
@@ -46,9 +49,11 @@ struct RequestPlannerTests {
             self.planner.plan(
                 self.head(
                     .GET, "http://example.com/",
-                    [("Connection", "keep-alive, X-Hop"), ("X-Hop", "1"), ("Keep-Alive", "300"), ("TE", "trailers"),
-                     ("Proxy-Connection", "keep-alive"), ("Proxy-Authorization", "Basic eA=="), ("Upgrade", "h2c"),
-                     ("X-End-To-End", "kept")]),
+                    [
+                        ("Connection", "keep-alive, X-Hop"), ("X-Hop", "1"), ("Keep-Alive", "300"), ("TE", "trailers"),
+                        ("Proxy-Connection", "keep-alive"), ("Proxy-Authorization", "Basic eA=="), ("Upgrade", "h2c"),
+                        ("X-End-To-End", "kept"),
+                    ]),
                 clientIP: "::1"))
         let names = plan.originHead.headers.map { $0.name.lowercased() }
         #expect(names.sorted() == ["host", "via", "x-end-to-end", "x-forwarded-for"])
@@ -57,7 +62,9 @@ struct RequestPlannerTests {
     @Test func viaAndForwardedForAppendToExistingValues() throws {
         let plan = try self.forwarded(
             self.planner.plan(
-                self.head(.GET, "http://example.com/", [("Via", "1.1 upstream"), ("X-Forwarded-For", "192.0.2.1")], version: .http1_0),
+                self.head(
+                    .GET, "http://example.com/", [("Via", "1.1 upstream"), ("X-Forwarded-For", "192.0.2.1")],
+                    version: .http1_0),
                 clientIP: "10.0.0.1"))
         #expect(plan.originHead.headers["Via"] == ["1.1 upstream, 1.0 portcullis"])
         #expect(plan.originHead.headers["X-Forwarded-For"] == ["192.0.2.1, 10.0.0.1"])
@@ -80,11 +87,14 @@ struct RequestPlannerTests {
 
     @Test func bodyFramingIsKeptAndSmugglingRefused() throws {
         let chunked = try self.forwarded(
-            self.planner.plan(self.head(.POST, "http://e.com/", [("Transfer-Encoding", "chunked")]), clientIP: "1.1.1.1"))
+            self.planner.plan(
+                self.head(.POST, "http://e.com/", [("Transfer-Encoding", "chunked")]), clientIP: "1.1.1.1"))
         #expect(chunked.requestFraming == .chunked)
         #expect(chunked.originHead.headers["Transfer-Encoding"] == ["chunked"])
         let sized = try self.forwarded(
-            self.planner.plan(self.head(.POST, "http://e.com/", [("Content-Length", "5"), ("Content-Length", "5")]), clientIP: "1.1.1.1"))
+            self.planner.plan(
+                self.head(.POST, "http://e.com/", [("Content-Length", "5"), ("Content-Length", "5")]),
+                clientIP: "1.1.1.1"))
         #expect(sized.requestFraming == .contentLength(5))
         let refused: [[(String, String)]] = [
             [("Content-Length", "5"), ("Transfer-Encoding", "chunked")],
@@ -95,15 +105,22 @@ struct RequestPlannerTests {
             [("Host", "a"), ("Host", "b")],
         ]
         for headers in refused {
-            #expect(self.rejection(self.planner.plan(self.head(.POST, "http://e.com/", headers), clientIP: "1.1.1.1")) == .badRequest, "\(headers)")
+            #expect(
+                self.rejection(self.planner.plan(self.head(.POST, "http://e.com/", headers), clientIP: "1.1.1.1"))
+                    == .badRequest, "\(headers)")
         }
     }
 
     @Test func schemesOtherThanHTTPGet501AndRelativeTargets400() {
-        #expect(self.rejection(self.planner.plan(self.head(.GET, "ftp://e.com/"), clientIP: "1.1.1.1")) == .notImplemented)
-        #expect(self.rejection(self.planner.plan(self.head(.GET, "https://e.com/"), clientIP: "1.1.1.1")) == .notImplemented)
+        #expect(
+            self.rejection(self.planner.plan(self.head(.GET, "ftp://e.com/"), clientIP: "1.1.1.1")) == .notImplemented)
+        #expect(
+            self.rejection(self.planner.plan(self.head(.GET, "https://e.com/"), clientIP: "1.1.1.1")) == .notImplemented
+        )
         #expect(self.rejection(self.planner.plan(self.head(.GET, "/index.html"), clientIP: "1.1.1.1")) == .badRequest)
-        #expect(self.rejection(self.planner.plan(self.head(.RAW(value: "PRI"), "*"), clientIP: "1.1.1.1")) == .methodNotAllowed)
+        #expect(
+            self.rejection(self.planner.plan(self.head(.RAW(value: "PRI"), "*"), clientIP: "1.1.1.1"))
+                == .methodNotAllowed)
     }
 
     @Test func connectNeedsAnAllowedPort() {
@@ -112,29 +129,38 @@ struct RequestPlannerTests {
         } else {
             Issue.record("CONNECT to 443 was not tunnelled")
         }
-        #expect(self.rejection(self.planner.plan(self.head(.CONNECT, "example.com:25"), clientIP: "1.1.1.1")) == .connectPortDenied)
-        #expect(self.rejection(self.planner.plan(self.head(.CONNECT, "example.com"), clientIP: "1.1.1.1")) == .badRequest)
+        #expect(
+            self.rejection(self.planner.plan(self.head(.CONNECT, "example.com:25"), clientIP: "1.1.1.1"))
+                == .connectPortDenied)
+        #expect(
+            self.rejection(self.planner.plan(self.head(.CONNECT, "example.com"), clientIP: "1.1.1.1")) == .badRequest)
     }
 
     @Test func maxForwardsIsDecrementedOrAnsweredAtZero() throws {
         let plan = try self.forwarded(
             self.planner.plan(self.head(.OPTIONS, "http://e.com/", [("Max-Forwards", "3")]), clientIP: "1.1.1.1"))
         #expect(plan.originHead.headers["Max-Forwards"] == ["2"])
-        guard case .answer(let head, let body) = self.planner.plan(
-            self.head(.TRACE, "http://e.com/", [("Max-Forwards", "0"), ("Cookie", "secret"), ("X-A", "b")]), clientIP: "1.1.1.1")
+        guard
+            case .answer(let head, let body) = self.planner.plan(
+                self.head(.TRACE, "http://e.com/", [("Max-Forwards", "0"), ("Cookie", "secret"), ("X-A", "b")]),
+                clientIP: "1.1.1.1")
         else {
             Issue.record("TRACE with Max-Forwards: 0 was not answered locally")
             return
         }
         #expect(head.status == .ok)
         #expect(body == "TRACE http://e.com/ HTTP/1.1\r\nMax-Forwards: 0\r\nX-A: b\r\n\r\n")
-        #expect(self.rejection(self.planner.plan(self.head(.OPTIONS, "http://e.com/", [("Max-Forwards", "x")]), clientIP: "1")) == .badRequest)
+        #expect(
+            self.rejection(
+                self.planner.plan(self.head(.OPTIONS, "http://e.com/", [("Max-Forwards", "x")]), clientIP: "1"))
+                == .badRequest)
     }
 
     @Test func upgradeRequestsKeepTheirUpgradeFields() throws {
         let plan = try self.forwarded(
             self.planner.plan(
-                self.head(.GET, "http://e.com/ws", [("Connection", "Upgrade"), ("Upgrade", "websocket")]), clientIP: "1.1.1.1"))
+                self.head(.GET, "http://e.com/ws", [("Connection", "Upgrade"), ("Upgrade", "websocket")]),
+                clientIP: "1.1.1.1"))
         #expect(plan.upgrade == "websocket")
         #expect(plan.originHead.headers["Upgrade"] == ["websocket"])
         #expect(plan.originHead.headers["Connection"] == ["Upgrade"])
@@ -145,6 +171,8 @@ struct RequestPlannerTests {
         var configuration = ProxyConfiguration()
         configuration.maxRequestBodyBytes = 10
         let planner = RequestPlanner(configuration: configuration)
-        #expect(self.rejection(planner.plan(self.head(.POST, "http://e.com/", [("Content-Length", "11")]), clientIP: "1")) == .payloadTooLarge)
+        #expect(
+            self.rejection(planner.plan(self.head(.POST, "http://e.com/", [("Content-Length", "11")]), clientIP: "1"))
+                == .payloadTooLarge)
     }
 }

@@ -38,7 +38,9 @@ struct RequestTargetTests {
         #expect(throws: RequestTargetError.badHost) { try RequestTarget(absoluteForm: "http://exa mple.com/") }
         #expect(throws: RequestTargetError.badPort) { try RequestTarget(absoluteForm: "http://example.com:99999/") }
         #expect(throws: RequestTargetError.badPort) { try RequestTarget(absoluteForm: "http://example.com:12ab/") }
-        #expect(throws: RequestTargetError.unsupportedScheme("gopher")) { try RequestTarget(absoluteForm: "gopher://x/") }
+        #expect(throws: RequestTargetError.unsupportedScheme("gopher")) {
+            try RequestTarget(absoluteForm: "gopher://x/")
+        }
         #expect(throws: RequestTargetError.badHost) { try RequestTarget(absoluteForm: "http://[::1/") }
     }
 

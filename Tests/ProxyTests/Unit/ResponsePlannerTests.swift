@@ -10,14 +10,17 @@ struct ResponsePlannerTests {
     ) -> ResponsePlan {
         let request = ForwardPlan(
             target: RequestTarget(scheme: "http", host: "e.com", port: 80, originForm: "/"),
-            originHead: HTTPRequestHead(version: .http1_1, method: method, uri: "/"), requestFraming: .none, upgrade: upgrade,
+            originHead: HTTPRequestHead(version: .http1_1, method: method, uri: "/"), requestFraming: .none,
+            upgrade: upgrade,
             clientVersion: client, clientKeepAlive: keepAlive)
         return ResponsePlanner.plan(
-            HTTPResponseHead(version: .http1_1, status: status, headers: HTTPHeaders(headers)), for: request, viaName: "portcullis")
+            HTTPResponseHead(version: .http1_1, status: status, headers: HTTPHeaders(headers)), for: request,
+            viaName: "portcullis")
     }
 
     @Test func contentLengthPassesThroughAndBothSidesStayOpen() {
-        let plan = self.plan(.ok, [("Content-Length", "10"), ("Connection", "keep-alive"), ("Keep-Alive", "timeout=5")])
+        let plan = self.plan(
+            .ok, [("Content-Length", "10"), ("Connection", "keep-alive"), ("Keep-Alive", "timeout=5")])
         #expect(plan.clientFraming == .contentLength(10))
         #expect(plan.keepClientAlive)
         #expect(plan.originReusable)
@@ -62,7 +65,8 @@ struct ResponsePlannerTests {
     }
 
     @Test func switchingProtocolsOnlyForUpgradeRequests() {
-        let upgraded = self.plan(.switchingProtocols, [("Connection", "Upgrade"), ("Upgrade", "websocket")], upgrade: "websocket")
+        let upgraded = self.plan(
+            .switchingProtocols, [("Connection", "Upgrade"), ("Upgrade", "websocket")], upgrade: "websocket")
         #expect(upgraded.switchesProtocols)
         #expect(upgraded.clientHead.headers["Upgrade"] == ["websocket"])
         let unasked = self.plan(.switchingProtocols, [("Connection", "Upgrade"), ("Upgrade", "websocket")])

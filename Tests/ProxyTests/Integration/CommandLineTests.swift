@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The built `portcullis` executable: flags, environment, configuration file, signals.
+extension Integration {
+    @Suite struct CommandLineTests {
+        static var executable: String {
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().deletingLastPathComponent()
+            for configuration in ["debug", "release"] {
+                let path = root.appendingPathComponent(".build/\(configuration)/portcullis").path
+                if FileManager.default.isExecutableFile(atPath: path) { return path }
+            }
+            return root.appendingPathComponent(".build/debug/portcullis").path
+        }
+
+        private func environment(_ extra: [String: String]) -> [String: String] {
+            var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PORTCULLIS_") }
+            for (key, value) in extra { environment[key] = value }
+            return environment
+        }
+
+        /// Starts the binary, waits until it listens on `port`, runs `body`, then stops it with
+        /// SIGTERM and returns its exit status and output.
+        private func withRunning(
+            _ arguments: [String], environment: [String: String] = [:], port: Int, scratch: TemporaryDirectory,
+            _ body: () async throws -> Void
+        ) async throws -> (status: Int32, output: String) {
+            let log = scratch.file("portcullis.log")
+            let process = try Subprocess.start(
+                Self.executable, arguments, log: log, environment: self.environment(environment))
+            do {
+                try FreePort.waitUntilListening(port: port, process: process, log: log)
+                try await body()
+            } catch {
+                process.terminate()
+                process.waitUntilExit()
+                throw error
+            }
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+            return (process.terminationStatus, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        }
+
+        @Test func helpDocumentsEverySetting() throws {
+            let result = try Subprocess.run(Self.executable, ["run", "--help"])
+            #expect(result.status == 0)
+            for word in [
+                "--listen", "--data-dir", "--connect-ports", "--config", "--allow-client", "--deny-destination",
+                "--access-log", "--max-header-bytes", "--header-timeout", "--idle-timeout", "--connect-timeout",
+                "--tunnel-idle-timeout", "--max-connections", "PORTCULLIS_LISTEN", "PORTCULLIS_CONNECT_PORTS",
+            ] {
+                #expect(result.output.contains(word), "help does not mention \(word)")
+            }
+            let top = try Subprocess.run(Self.executable, ["--help"])
+            #expect(top.status == 0)
+            #expect(top.output.contains("run"))
+        }
+
+        @Test func badValuesAreRefusedNamingTheSetting() throws {
+            let scratch = try TemporaryDirectory()
+            defer { scratch.remove() }
+            let cases: [([String], [String: String], String)] = [
+                (["--listen", "::1:3128"], [:], "listen"),
+                (["--listen", "127.0.0.1:99999"], [:], "listen"),
+                (["--connect-ports", "443,https"], [:], "connect-ports"),
+                (["--allow-client", "10.0.0.0/33"], [:], "allow-clients"),
+                (["--forwarded-for", "sometimes"], [:], "forwarded-for"),
+                ([], ["PORTCULLIS_IDLE_TIMEOUT": "soon"], "idle-timeout"),
+                ([], ["PORTCULLIS_MAX_HEADER_BYTES": "10"], "max-header-bytes"),
+            ]
+            for (arguments, environment, key) in cases {
+                let result = try Subprocess.run(
+                    Self.executable, ["run", "--data-dir", scratch.path] + arguments,
+                    environment: self.environment(environment),
+                    timeout: 20)
+                #expect(result.status != 0, "\(arguments) \(environment) was accepted")
+                #expect(result.stderr.contains("'\(key)'"), "\(arguments) \(environment): \(result.stderr)")
+            }
+        }
+
+        @Test func unreadableConfigFileIsAnError() throws {
+            let scratch = try TemporaryDirectory()
+            defer { scratch.remove() }
+            try scratch.write("broken.json", Data("{ \"listen\": [".utf8))
+            for file in [scratch.file("broken.json"), scratch.file("missing.json")] {
+                let result = try Subprocess.run(
+                    Self.executable, ["run", "--config", file], environment: self.environment([:]), timeout: 20)
+                #expect(result.status != 0)
+                #expect(result.stderr.contains("configuration file"))
+            }
+        }
+
+        @Test func environmentConfiguresTheProxyAndSIGTERMStopsItCleanly() async throws {
+            let nginx = try Nginx()
+            defer { nginx.stop() }
+            let scratch = try TemporaryDirectory()
+            defer { scratch.remove() }
+            try nginx.writeFile("env", Data("from the environment".utf8))
+            let port = try FreePort.pick()
+            let dataDir = scratch.file("state/var")
+            let (status, output) = try await self.withRunning(
+                ["--data-dir", dataDir],
+                environment: ["PORTCULLIS_LISTEN": "127.0.0.1:\(port)", "PORTCULLIS_ACCESS_LOG": "stdout"], port: port,
+                scratch: scratch
+            ) {
+                let response = try Curl(proxy: "http://127.0.0.1:\(port)").get(nginx.base + "/env", directory: scratch)
+                #expect(response.status == 200)
+                #expect(String(decoding: response.body, as: UTF8.self) == "from the environment")
+            }
+            #expect(status == 0)
+            #expect(output.contains("TCP_MISS/200 20 GET \(nginx.base)/env"))
+            #expect(FileManager.default.fileExists(atPath: dataDir))
+        }
+
+        @Test func configFileIsReadAndFlagsWinOverIt() async throws {
+            let nginx = try Nginx()
+            defer { nginx.stop() }
+            let scratch = try TemporaryDirectory()
+            defer { scratch.remove() }
+            let port = try FreePort.pick()
+            let unusedPort = try FreePort.pick()
+            let config = """
+                {"listen": ["127.0.0.1:\(unusedPort)"], "connect-ports": [\(nginx.port)], "access-log": "\(scratch.file("file.log"))",
+                 "forwarded-for": "delete"}
+                """
+            try scratch.write("portcullis.json", Data(config.utf8))
+            let (status, _) = try await self.withRunning(
+                [
+                    "run", "--config", scratch.file("portcullis.json"), "--listen", "127.0.0.1:\(port)", "--data-dir",
+                    scratch.path,
+                ],
+                port: port, scratch: scratch
+            ) {
+                #expect(!FreePort.accepts(port: unusedPort))
+                let curl = Curl(proxy: "http://127.0.0.1:\(port)")
+                let tunnelled = try curl.get(nginx.base + "/headers", ["-p"], directory: scratch)
+                #expect(tunnelled.status == 200)
+                let forwarded = try curl.get(
+                    nginx.base + "/headers", ["-H", "X-Forwarded-For: 192.0.2.1"], directory: scratch)
+                #expect(!String(decoding: forwarded.body, as: UTF8.self).lowercased().contains("x-forwarded-for"))
+            }
+            #expect(status == 0)
+            let log = (try? String(contentsOfFile: scratch.file("file.log"), encoding: .utf8)) ?? ""
+            #expect(log.contains("TCP_TUNNEL/200"))
+        }
+
+        @Test func defaultsListenOnIPv4AndIPv6LoopbackWithALogInTheDataDirectory() async throws {
+            // The default port 3128 may be taken on a developer machine; the defaults are
+            // checked with the port moved by the environment only.
+            let nginx = try Nginx()
+            defer { nginx.stop() }
+            let scratch = try TemporaryDirectory()
+            defer { scratch.remove() }
+            try nginx.writeFile("d", Data("d".utf8))
+            let port = try FreePort.pick()
+            let (status, _) = try await self.withRunning(
+                ["--data-dir", scratch.path], environment: ["PORTCULLIS_LISTEN": "127.0.0.1:\(port),[::1]:\(port)"],
+                port: port,
+                scratch: scratch
+            ) {
+                let viaIPv6 = try Curl(proxy: "http://[::1]:\(port)").get(nginx.base + "/d", directory: scratch)
+                #expect(viaIPv6.status == 200)
+            }
+            #expect(status == 0)
+            let log = (try? String(contentsOfFile: scratch.file("access.log"), encoding: .utf8)) ?? ""
+            #expect(log.contains("::1 TCP_MISS/200"))
+        }
+    }
+}
