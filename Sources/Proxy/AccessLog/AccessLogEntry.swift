@@ -54,8 +54,6 @@ struct AccessLogEntry {
         buffer.writeInteger(UInt8(ascii: "\n"))
     }
 
-    /// Writes a field with spaces and control characters escaped, so one entry stays one line
-    /// of space-separated fields whatever the client sent.
     private static func digitCount(_ value: Int64) -> Int {
         var count = 1
         var rest = value / 10
@@ -82,9 +80,15 @@ struct AccessLogEntry {
 
     private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
+    /// Writes a field with spaces and control characters escaped, so one entry stays one line
+    /// of space-separated fields whatever the client sent.
     private static func writeField(_ value: String, to buffer: inout ByteBuffer) {
         if value.isEmpty {
             buffer.writeInteger(UInt8(ascii: "-"))
+            return
+        }
+        if value.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) {
+            buffer.writeString(value)
             return
         }
         for byte in value.utf8 {

@@ -39,8 +39,9 @@ final class AccessLogWriter: Sendable {
     /// Hands a batch over; returns at once.
     func submit(_ batch: ByteBuffer) {
         let fd = self.fileDescriptor
-        self.thread.submit { state in
-            guard case .active = state else { return }
+        // Written whatever the pool's state: a batch queued as the pool shuts down is still
+        // written (the pool runs it as "cancelled"), so no line is lost at shutdown.
+        self.thread.submit { _ in
             batch.withUnsafeReadableBytes { bytes in
                 var offset = 0
                 while offset < bytes.count {

@@ -21,7 +21,7 @@ public struct ProxyConfiguration: Sendable {
     public var headerTimeout: TimeAmount = .seconds(30)
     /// Time an idle keep-alive client connection is kept open between requests.
     public var idleTimeout: TimeAmount = .seconds(60)
-    /// Time allowed to open a connection to an origin (per address tried).
+    /// Time allowed to resolve an origin's name, and then to connect to it (all addresses raced).
     public var connectTimeout: TimeAmount = .seconds(10)
     /// Time an origin may stay silent while a response is awaited or streamed.
     public var originReadTimeout: TimeAmount = .seconds(60)

@@ -77,6 +77,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func handle(_ part: HTTPServerRequestPart) {
         switch part {
         case .head(let head):
+            // A pipelined head already went past the guard while the last exchange ran: the
+            // guard must know this one is being served, not awaited.
+            self.headGuard.beginExchange()
             self.requestCounter += 1
             self.record = ExchangeRecord(head: head, client: self.clientIP)
             let disposition =
@@ -141,6 +144,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             context.close(promise: nil)
             return
         }
+        self.machine.requestFailed()
         self.abandonOrigin()
         self.record = ExchangeRecord(method: "NONE", url: "error:invalid-request", client: self.clientIP)
         self.writeLocalPage(page, reason: "\(error)", url: "", closeAfter: true)
@@ -149,6 +153,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
         case is RequestHeadGuardHandler.HeaderTimeout:
+            self.machine.requestFailed()
             self.record = ExchangeRecord(method: "NONE", url: "error:request-timeout", client: self.clientIP)
             self.writeLocalPage(
                 .requestTimeout, reason: "the request head did not arrive in time", url: "", closeAfter: true)
@@ -214,8 +219,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch action {
         case .none:
             break
-        case .connectOrigin(let plan):
-            self.connectOrigin(plan, context: context)
+        case .connectOrigin(let plan, let fresh):
+            self.connectOrigin(plan, fresh: fresh, context: context)
         case .connectTunnel(let target):
             self.openTunnel(to: target, context: context)
         case .respondLocally(let page, let reason, let url, let closeAfter):
@@ -236,8 +241,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.flushOrigin(origin.channel)
             self.resumeClientReadIfPossible()
         case .sendBody(let buffer):
+            guard let origin = self.origin else { return }
             self.originNeedsFlush = true
-            self.origin?.channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
+            // An upload in progress is activity: the origin is not silent, it is listening.
+            origin.handler.noteActivity()
+            origin.channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
         case .sendEnd:
             guard let origin = self.origin else { return }
             origin.channel.write(HTTPClientRequestPart.end(nil), promise: nil)
@@ -284,10 +292,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
-    private func connectOrigin(_ plan: ForwardPlan, context: ChannelHandlerContext) {
+    private func connectOrigin(_ plan: ForwardPlan, fresh: Bool, context: ChannelHandlerContext) {
         self.record.action = "TCP_MISS"
         let key = OriginPool.Key(host: plan.target.host, port: plan.target.port)
-        if let (channel, handler) = self.pool.lease(key) {
+        if !fresh, let (channel, handler) = self.pool.lease(key) {
             self.attachOrigin(channel: channel, handler: handler, key: key, reused: true)
             self.perform(self.machine.originConnected())
             return

@@ -29,8 +29,8 @@ struct ExchangeStateMachine {
 
     enum Action {
         case none
-        /// Lease or open an origin connection for this plan.
-        case connectOrigin(ForwardPlan)
+        /// Lease (or, when `fresh`, open) an origin connection for this plan.
+        case connectOrigin(ForwardPlan, fresh: Bool)
         /// Open a tunnel to the CONNECT target.
         case connectTunnel(RequestTarget)
         /// Write a page; close the connection after it when `closeAfter`.
@@ -80,7 +80,7 @@ struct ExchangeStateMachine {
         switch disposition {
         case .forward(let plan):
             self.state = .connecting(plan, pendingBody: [], requestComplete: false)
-            return .connectOrigin(plan)
+            return .connectOrigin(plan, fresh: false)
         case .tunnel(let target):
             self.state = .tunnelling
             return .connectTunnel(target)
@@ -235,11 +235,27 @@ struct ExchangeStateMachine {
     /// A reused pooled connection closed before answering (the origin timed it out just as we
     /// sent): a request without a body is safe to send again on a fresh connection.
     mutating func retryOnFreshConnection() -> Action {
-        guard case .forwarding(let plan, true, .awaitingHead) = self.state, plan.requestFraming == .none else {
+        guard case .forwarding(let plan, true, .awaitingHead) = self.state, plan.requestFraming == .none,
+            Self.isIdempotent(plan.method)
+        else {
             return .none
         }
         self.state = .connecting(plan, pendingBody: [], requestComplete: true)
-        return .connectOrigin(plan)
+        return .connectOrigin(plan, fresh: true)
+    }
+
+    /// RFC 9110 §9.2.2: only these may be sent again without the user asking.
+    private static func isIdempotent(_ method: HTTPMethod) -> Bool {
+        switch method {
+        case .GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE: return true
+        default: return false
+        }
+    }
+
+    /// The request was found malformed (or too slow) after its head: the connection is
+    /// answered with a page and closed, and nothing more goes to any origin.
+    mutating func requestFailed() {
+        self.state = .closed
     }
 
     /// The client went away: whatever is in flight is abandoned.

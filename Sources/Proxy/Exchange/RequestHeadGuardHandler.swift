@@ -63,6 +63,13 @@ final class RequestHeadGuardHandler: ChannelInboundHandler, RemovableChannelHand
         self.setDeadline(self.now + self.idleTimeout, headerStarted: false)
     }
 
+    /// A request head reached the exchange handler: whatever the guard saw, an exchange runs
+    /// now (this matters for pipelined heads, which passed while the previous one ran).
+    func beginExchange() {
+        if case .failed = self.state { return }
+        self.state = .inExchange
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch self.state {
         case .inExchange:

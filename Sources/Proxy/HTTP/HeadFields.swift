@@ -89,18 +89,17 @@ struct HeadFields {
     /// Removes hop-by-hop fields and those named in `Connection` (RFC 9110 §7.6.1).
     func stripHopByHop(_ headers: inout HTTPHeaders) {
         guard self.hasHopByHop else { return }
-        var kept = HTTPHeaders()
-        kept.reserveCapacity(headers.count)
-        for (name, value) in headers {
-            if HopByHopName(name).isHopByHop { continue }
-            if !self.connectionListed.isEmpty
-                && self.connectionListed.contains(where: { name.equalsIgnoringASCIICase($0) })
+        // Usually one or two fields go: remove them in place rather than rebuild the head.
+        var doomed: [String] = []
+        for (name, _) in headers {
+            if HopByHopName(name).isHopByHop
+                || (!self.connectionListed.isEmpty
+                    && self.connectionListed.contains { name.equalsIgnoringASCIICase($0) })
             {
-                continue
+                if !doomed.contains(where: { $0.equalsIgnoringASCIICase(name) }) { doomed.append(name) }
             }
-            kept.add(name: name, value: value)
         }
-        headers = kept
+        for name in doomed { headers.remove(name: name) }
     }
 
     private mutating func noteContentLength(_ value: String) {

@@ -34,71 +34,126 @@ public struct RequestTarget: Sendable, Hashable {
     }
 
     /// Parses an absolute-form request target. Throws with the reason it is not one.
+    /// Works on the UTF-8 bytes: this runs for every request.
     public init(absoluteForm uri: String) throws(RequestTargetError) {
-        guard let colon = uri.firstIndex(of: ":"), uri[colon...].hasPrefix("://") else { throw .notAbsolute }
-        let scheme = uri[..<colon].lowercased()
-        guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == "." })
-        else {
-            throw .badScheme
-        }
-        let rest = uri[uri.index(colon, offsetBy: 3)...]
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
-        var authority = rest[..<authorityEnd]
-        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
-        var path = String(rest[authorityEnd...])
-        if let hash = path.firstIndex(of: "#") { path = String(path[..<hash]) }
-        if path.isEmpty || path.first == "?" { path = "/" + path }
-        guard let defaultPort = Self.defaultPort(scheme) else { throw .unsupportedScheme(scheme) }
-        let (host, port) = try Self.splitAuthority(authority, defaultPort: defaultPort)
-        self.init(scheme: scheme, host: host, port: port, originForm: path)
+        var uri = uri
+        self = try uri.withUTF8 { Self.parseAbsolute($0) }.get()
     }
 
     /// Parses the authority-form target of a CONNECT request (`host:port`, port required).
     public init(authorityForm uri: String) throws(RequestTargetError) {
-        let (host, port) = try Self.splitAuthority(Substring(uri), defaultPort: nil)
+        var uri = uri
+        let (host, port) = try uri.withUTF8 { bytes in
+            Self.splitAuthority(bytes, from: 0, to: bytes.count, defaultPort: nil)
+        }.get()
         self.init(scheme: "https", host: host, port: port, originForm: "")
     }
 
-    private static func splitAuthority(
-        _ authority: Substring, defaultPort: Int?
-    ) throws(RequestTargetError) -> (String, Int) {
-        var host: Substring
-        var portText: Substring? = nil
-        if authority.first == "[" {
-            guard let close = authority.firstIndex(of: "]") else { throw .badHost }
-            host = authority[authority.index(after: authority.startIndex)..<close]
-            guard host.contains(":"), host.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else {
-                throw .badHost
-            }
-            let after = authority[authority.index(after: close)...]
-            if !after.isEmpty {
-                guard after.first == ":" else { throw .badHost }
-                portText = after.dropFirst()
-            }
-        } else if let colon = authority.lastIndex(of: ":") {
-            host = authority[..<colon]
-            portText = authority[authority.index(after: colon)...]
-        } else {
-            host = authority
+    private static func parseAbsolute(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<RequestTarget, RequestTargetError>
+    {
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon + 2 < bytes.count,
+            bytes[colon + 1] == UInt8(ascii: "/"), bytes[colon + 2] == UInt8(ascii: "/")
+        else { return .failure(.notAbsolute) }
+        guard colon > 0, bytes[0..<colon].allSatisfy(Self.isSchemeByte) else { return .failure(.badScheme) }
+        let scheme = Self.lowercasedScheme(UnsafeBufferPointer(rebasing: bytes[0..<colon]))
+        var authorityStart = colon + 3
+        var authorityEnd = authorityStart
+        while authorityEnd < bytes.count {
+            let byte = bytes[authorityEnd]
+            if byte == UInt8(ascii: "/") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") { break }
+            authorityEnd += 1
         }
-        if host.last == "." { host = host.dropLast() }
-        guard !host.isEmpty, host.utf8.count <= 253,
-            host.allSatisfy({
-                ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "." || $0 == "-" || $0 == "_" || $0 == ":"
-            })
-        else { throw .badHost }
-        let port: Int
-        if let portText, !portText.isEmpty {
-            guard portText.utf8.count <= 5, let value = Int(portText), (1...65535).contains(value) else {
-                throw .badPort
+        // Userinfo (user:password@) is never sent on.
+        if let at = bytes[authorityStart..<authorityEnd].lastIndex(of: UInt8(ascii: "@")) { authorityStart = at + 1 }
+        let pathEnd = bytes[authorityEnd...].firstIndex(of: UInt8(ascii: "#")) ?? bytes.count
+        var path = String(decoding: UnsafeBufferPointer(rebasing: bytes[authorityEnd..<pathEnd]), as: UTF8.self)
+        if path.isEmpty || path.utf8.first == UInt8(ascii: "?") { path = "/" + path }
+        guard let defaultPort = Self.defaultPort(scheme) else { return .failure(.unsupportedScheme(scheme)) }
+        switch Self.splitAuthority(bytes, from: authorityStart, to: authorityEnd, defaultPort: defaultPort) {
+        case .success(let (host, port)):
+            return .success(RequestTarget(scheme: scheme, host: host, port: port, originForm: path))
+        case .failure(let error):
+            return .failure(error)
+        }
+    }
+
+    private static func splitAuthority(
+        _ bytes: UnsafeBufferPointer<UInt8>, from start: Int, to end: Int, defaultPort: Int?
+    ) -> Result<(String, Int), RequestTargetError> {
+        var hostStart = start
+        var hostEnd = end
+        var portStart: Int? = nil
+        if start < end && bytes[start] == UInt8(ascii: "[") {
+            guard let close = bytes[start..<end].firstIndex(of: UInt8(ascii: "]")) else { return .failure(.badHost) }
+            hostStart = start + 1
+            hostEnd = close
+            let literal = bytes[hostStart..<hostEnd]
+            guard literal.contains(UInt8(ascii: ":")), literal.allSatisfy(Self.isIPv6LiteralByte) else {
+                return .failure(.badHost)
             }
+            if close + 1 < end {
+                guard bytes[close + 1] == UInt8(ascii: ":") else { return .failure(.badHost) }
+                portStart = close + 2
+            }
+        } else if let colon = bytes[start..<end].lastIndex(of: UInt8(ascii: ":")) {
+            hostEnd = colon
+            portStart = colon + 1
+        }
+        if hostEnd > hostStart && bytes[hostEnd - 1] == UInt8(ascii: ".") { hostEnd -= 1 }
+        guard hostEnd > hostStart, hostEnd - hostStart <= 253, bytes[hostStart..<hostEnd].allSatisfy(Self.isHostByte)
+        else {
+            return .failure(.badHost)
+        }
+        let port: Int
+        if let portStart, portStart < end {
+            guard end - portStart <= 5 else { return .failure(.badPort) }
+            var value = 0
+            for byte in bytes[portStart..<end] {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return .failure(.badPort) }
+                value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            }
+            guard (1...65535).contains(value) else { return .failure(.badPort) }
             port = value
         } else if let defaultPort {
             port = defaultPort
         } else {
-            throw .badPort
+            return .failure(.badPort)
         }
-        return (host.lowercased(), port)
+        let host = String(unsafeUninitializedCapacity: hostEnd - hostStart) { buffer in
+            for (offset, byte) in bytes[hostStart..<hostEnd].enumerated() {
+                buffer[offset] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+            }
+            return hostEnd - hostStart
+        }
+        return .success((host, port))
+    }
+
+    /// The scheme in lower case; the common ones without allocating.
+    private static func lowercasedScheme(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        let lowered = bytes.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }
+        if lowered.elementsEqual("http".utf8) { return "http" }
+        if lowered.elementsEqual("https".utf8) { return "https" }
+        return String(decoding: lowered, as: UTF8.self)
+    }
+
+    private static func isSchemeByte(_ byte: UInt8) -> Bool {
+        Self.isAlphanumeric(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+    }
+
+    private static func isHostByte(_ byte: UInt8) -> Bool {
+        Self.isAlphanumeric(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+            || byte == UInt8(ascii: ":")
+    }
+
+    private static func isIPv6LiteralByte(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+            || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "f"))
+            || byte == UInt8(ascii: ":") || byte == UInt8(ascii: ".")
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+            || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "z"))
     }
 }
 

@@ -39,9 +39,11 @@ enum ResponsePlanner {
         case .chunked, .untilClose:
             if isHTTP11Client {
                 clientFraming = .chunked
+                headers.remove(name: "Content-Length")
                 headers.add(name: "Transfer-Encoding", value: "chunked")
             } else {
                 clientFraming = .untilClose
+                headers.remove(name: "Content-Length")
                 keepClient = false
             }
         }

@@ -1,54 +1,47 @@
-import Atomics
 import NIOCore
 
-/// On a listening socket: stops accepting while `limit` client connections are open and
-/// resumes when one closes. The count is shared by every listener of the proxy.
+/// On a listening socket: registers each accepted connection with `ClientConnections`, and
+/// stops accepting while the proxy-wide limit is reached, resuming when any connection closes.
 final class AcceptLimitHandler: ChannelDuplexHandler {
     typealias InboundIn = any Channel
     typealias InboundOut = any Channel
     typealias OutboundIn = Never
 
-    private let open: ManagedAtomic<Int>
-    private let limit: Int
+    private let connections: ClientConnections
     private var readPending = false
     private var context: ChannelHandlerContext?
 
-    init(open: ManagedAtomic<Int>, limit: Int) {
-        self.open = open
-        self.limit = limit
+    init(connections: ClientConnections) {
+        self.connections = connections
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let child = Self.unwrapInboundIn(data)
-        self.open.wrappingIncrement(ordering: .relaxed)
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        let serverLoop = context.eventLoop
-        let open = self.open
-        // The child closes on its own event loop; the count is atomic, the resume hops back.
-        child.closeFuture.whenComplete { _ in
-            open.wrappingDecrement(ordering: .relaxed)
-            serverLoop.execute { loopBound.value.resumeIfBelowLimit() }
-        }
+        self.connections.accepted(Self.unwrapInboundIn(data))
         context.fireChannelRead(data)
     }
 
     func read(context: ChannelHandlerContext) {
-        if self.open.load(ordering: .relaxed) >= self.limit {
+        guard self.connections.mayAccept else {
+            guard !self.readPending else { return }
             self.readPending = true
-        } else {
-            context.read()
-        }
-    }
-
-    private func resumeIfBelowLimit() {
-        guard self.readPending, let context = self.context, self.open.load(ordering: .relaxed) < self.limit else {
+            let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let loop = context.eventLoop
+            self.connections.whenSlotFrees {
+                loop.execute { loopBound.value.resume() }
+            }
             return
         }
-        self.readPending = false
         context.read()
+    }
+
+    private func resume() {
+        guard self.readPending, let context = self.context else { return }
+        self.readPending = false
+        // Through the pipeline, so the limit is checked again.
+        self.read(context: context)
     }
 }
 

@@ -1,7 +1,5 @@
-import Atomics
 import Logging
 import NIOCore
-import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import Policy
@@ -17,15 +15,14 @@ public final class ProxyServer: Service, @unchecked Sendable {
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private let resolverPool: NIOThreadPool
-    private let quiesce: ServerQuiescingHelper
-    private let openConnections = ManagedAtomic(0)
+    private let connections: ClientConnections
     private var accessLogWriter: AccessLogWriter?
     private var accessLogs: AccessLogBuffers?
     private var serverChannels: [any Channel] = []
     private let environmentSlot = EnvironmentSlot()
 
     /// Client connections open right now.
-    public var openClientConnections: Int { self.openConnections.load(ordering: .relaxed) }
+    public var openClientConnections: Int { self.connections.openCount }
 
     /// The addresses actually bound (ports resolved when 0 was asked for).
     public private(set) var boundAddresses: [SocketAddress] = []
@@ -35,8 +32,9 @@ public final class ProxyServer: Service, @unchecked Sendable {
         self.pages = pages
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
-        self.resolverPool = NIOThreadPool(numberOfThreads: 2)
-        self.quiesce = ServerQuiescingHelper(group: self.group)
+        // getaddrinfo blocks: enough threads that a few slow names do not hold up the rest.
+        self.resolverPool = NIOThreadPool(numberOfThreads: 8)
+        self.connections = ClientConnections(limit: configuration.maxClientConnections)
     }
 
     /// Binds every listener and starts accepting.
@@ -58,9 +56,10 @@ public final class ProxyServer: Service, @unchecked Sendable {
             configuration: self.configuration,
             planner: RequestPlanner(configuration: self.configuration),
             connector: OriginConnector(
-                resolver: OriginResolver(threadPool: self.resolverPool),
+                resolver: OriginResolver(threadPool: self.resolverPool, timeout: self.configuration.connectTimeout),
                 destinationGuard: DestinationGuard(
-                    deniedNetworks: self.configuration.deniedDestinations, listeners: self.boundAddresses),
+                    deniedNetworks: self.configuration.deniedDestinations, listeners: self.boundAddresses,
+                    localAddresses: ((try? System.enumerateDevices()) ?? []).compactMap(\.address)),
                 connectTimeout: self.configuration.connectTimeout),
             pages: self.pages,
             pools: OriginPools(
@@ -81,16 +80,31 @@ public final class ProxyServer: Service, @unchecked Sendable {
             ])
     }
 
-    /// Stops accepting, lets in-flight exchanges finish up to the grace period, then closes
-    /// everything and flushes the access log.
+    /// Stops accepting, lets in-flight exchanges finish up to the grace period, closes what is
+    /// left, writes out the access log and stops the event loops.
     public func shutdown() async {
-        let promise = self.group.next().makePromise(of: Void.self)
-        self.quiesce.initiateShutdown(promise: promise)
-        let deadline = self.group.next().scheduleTask(in: self.configuration.shutdownGracePeriod) {
-            promise.succeed()
+        for channel in self.serverChannels {
+            try? await channel.close()
         }
+        let loop = self.group.next()
+        let drained = self.connections.quiesce(on: loop)
+        let deadline = loop.scheduleTask(in: self.configuration.shutdownGracePeriod) {}
+        // Whichever comes first: the last connection closing, or the deadline.
+        let promise = loop.makePromise(of: Void.self)
+        drained.cascade(to: promise)
+        deadline.futureResult.whenComplete { _ in promise.succeed() }
         try? await promise.futureResult.get()
         deadline.cancel()
+        if self.connections.openCount > 0 {
+            self.logger.warning(
+                "closing connections at the end of the grace period",
+                metadata: ["open": "\(self.connections.openCount)"])
+            self.connections.closeAll()
+            try? await self.connections.quiesce(on: loop).get()
+        }
+        if let environment = self.environmentSlot.environment {
+            await environment.pools.closeAll(group: self.group)
+        }
         if let accessLogs = self.accessLogs { await accessLogs.flushAll(group: self.group) }
         try? await self.group.shutdownGracefully()
         try? await self.resolverPool.shutdownGracefully()
@@ -105,9 +119,7 @@ public final class ProxyServer: Service, @unchecked Sendable {
     }
 
     private func makeBootstrap() -> ServerBootstrap {
-        let quiesce = self.quiesce
-        let openConnections = self.openConnections
-        let limit = self.configuration.maxClientConnections
+        let connections = self.connections
         let slot = self.environmentSlot
         let logger = self.logger
         return ServerBootstrap(group: self.group)
@@ -116,9 +128,7 @@ public final class ProxyServer: Service, @unchecked Sendable {
             .serverChannelOption(.autoRead, value: false)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
-                    try channel.pipeline.syncOperations.addHandler(
-                        AcceptLimitHandler(open: openConnections, limit: limit))
+                    try channel.pipeline.syncOperations.addHandler(AcceptLimitHandler(connections: connections))
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)

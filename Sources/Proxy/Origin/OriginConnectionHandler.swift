@@ -130,6 +130,8 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func checkTimeout() {
         self.timeoutTask = nil
         guard let context = self.context, let delegate = self.delegate else { return }
+        // Reads held back for a slow client are not the origin's silence.
+        if self.pendingRead { self.lastActivity = context.eventLoop.now }
         let expiry = self.lastActivity + self.readTimeout
         if expiry <= context.eventLoop.now {
             self.delegate = nil

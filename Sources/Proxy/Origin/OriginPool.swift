@@ -29,7 +29,7 @@ final class OriginPool {
 
     /// The most recently used live connection to `key`, if any.
     func lease(_ key: Key) -> (any Channel, OriginConnectionHandler)? {
-        self.loop.preconditionInEventLoop()
+        self.loop.assertInEventLoop()
         let now = self.loop.now
         // Mutated in place: copying the list out and back would copy every entry.
         while let entry = self.idle[key]?.popLast() {
@@ -44,7 +44,7 @@ final class OriginPool {
 
     /// Returns a connection whose last exchange completed cleanly.
     func release(_ channel: any Channel, handler: OriginConnectionHandler, key: Key) {
-        self.loop.preconditionInEventLoop()
+        self.loop.assertInEventLoop()
         handler.delegate = nil
         guard (self.idle[key]?.count ?? 0) < self.maxIdlePerKey else {
             channel.close(promise: nil)
@@ -76,7 +76,6 @@ final class OriginPool {
         self.idle = [:]
     }
 
-    var idleCount: Int { self.idle.values.reduce(0) { $0 + $1.count } }
 }
 
 @available(*, unavailable)
@@ -94,6 +93,14 @@ final class OriginPools: @unchecked Sendable {
                 loop: loop, maxIdlePerKey: maxIdlePerKey, idleTimeout: idleTimeout)
         }
         self.pools = pools
+    }
+
+    /// Closes every idle pooled connection, each on its own loop (shutdown).
+    func closeAll(group: any EventLoopGroup) async {
+        for loop in group.makeIterator() {
+            let pools = self
+            try? await loop.submit { pools.pool(for: loop).closeAll() }.get()
+        }
     }
 
     func pool(for loop: any EventLoop) -> OriginPool {

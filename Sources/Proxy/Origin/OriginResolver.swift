@@ -14,17 +14,29 @@ import NIOPosix
 struct OriginResolver: Sendable {
     let threadPool: NIOThreadPool
 
+    /// How long a lookup may take before the client is told the name did not resolve.
+    let timeout: TimeAmount
+
     func resolve(host: String, port: Int, on loop: any EventLoop) -> EventLoopFuture<[SocketAddress]> {
         if let literal = try? SocketAddress(ipAddress: host, port: port) {
             return loop.makeSucceededFuture([literal])
         }
-        return self.threadPool.runIfActive(eventLoop: loop) {
-            try Self.getaddrinfo(host: host, port: port)
+        // The lookup itself cannot be cancelled, but the exchange need not wait for it.
+        let promise = loop.makePromise(of: [SocketAddress].self)
+        let timer = loop.scheduleTask(in: self.timeout) {
+            promise.fail(NameResolutionError(host: host, detail: "no answer in time"))
         }
+        self.threadPool.runIfActive(eventLoop: loop) {
+            try Self.resolveBlocking(host: host, port: port)
+        }.whenComplete { result in
+            timer.cancel()
+            promise.completeWith(result)
+        }
+        return promise.futureResult
     }
 
     /// Blocking resolution of every address of `host` (IPv6 and IPv4).
-    static func getaddrinfo(host: String, port: Int) throws -> [SocketAddress] {
+    static func resolveBlocking(host: String, port: Int) throws -> [SocketAddress] {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         #if canImport(Glibc)
@@ -34,7 +46,7 @@ struct OriginResolver: Sendable {
         #endif
         hints.ai_protocol = Int32(IPPROTO_TCP)
         var result: UnsafeMutablePointer<addrinfo>?
-        let status = Glibc.getaddrinfo(host, String(port), &hints, &result)
+        let status = getaddrinfo(host, String(port), &hints, &result)
         guard status == 0, let first = result else {
             throw NameResolutionError(host: host, detail: String(cString: gai_strerror(status)))
         }

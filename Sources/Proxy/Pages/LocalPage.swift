@@ -6,7 +6,7 @@ public struct LocalPage: Sendable, Hashable {
     /// Template name in `share/pages/` (`NAME.html`); missing ones fall back to `error.html`.
     public let template: String
     public let title: String
-    /// Short code for the access log and the `X-Portcullis-Error` header.
+    /// Short code sent in the `X-Portcullis-Error` header (for scripts and tests).
     public let code: String
 
     private init(_ status: HTTPResponseStatus, _ template: String, _ title: String, _ code: String) {

@@ -120,6 +120,7 @@ extension Integration {
             #expect(response.status == 200)
             #expect(String(decoding: response.body, as: UTF8.self) == "slow answer\n")
             #expect(!FreePort.accepts(port: proxy.port))
+            #expect((try? RawSocket(host: "::1", port: proxy.portIPv6 ?? 0)) == nil)
             #expect(proxy.accessLog().contains("/slow"))
             proxy.directory.remove()
         }

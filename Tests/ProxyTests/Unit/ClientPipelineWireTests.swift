@@ -23,7 +23,7 @@ final class EmbeddedClientConnection {
             configuration: configuration,
             planner: RequestPlanner(configuration: configuration),
             connector: OriginConnector(
-                resolver: OriginResolver(threadPool: self.threadPool),
+                resolver: OriginResolver(threadPool: self.threadPool, timeout: .seconds(1)),
                 destinationGuard: DestinationGuard(deniedNetworks: [], listeners: []), connectTimeout: .seconds(1)),
             pages: pages,
             pools: OriginPools(group: self.loop, maxIdlePerKey: 1, idleTimeout: .seconds(1)),

@@ -186,6 +186,19 @@ struct ExchangeStateMachineTests {
         _ = machine.originConnected()
         guard case .connectOrigin = machine.retryOnFreshConnection() else { Issue.record("expected a retry"); return }
 
+        guard case .connectOrigin(_, let fresh) = ExchangeStateMachine.retried(getPlan) else {
+            Issue.record("no retry"); return
+        }
+        #expect(fresh)
+
+        let bodilessPost = ForwardPlan(
+            target: self.plan.target, originHead: HTTPRequestHead(version: .http1_1, method: .POST, uri: "/"),
+            requestFraming: .none, upgrade: nil, clientVersion: .http1_1, clientKeepAlive: true)
+        guard case .none = ExchangeStateMachine.retried(bodilessPost) else {
+            Issue.record("a POST must not be retried, even without a body")
+            return
+        }
+
         var post = self.machine()
         _ = post.requestHead(.forward(self.plan), hasBody: true)
         _ = post.originConnected()
@@ -198,5 +211,16 @@ struct ExchangeStateMachineTests {
         _ = machine.requestHead(.forward(self.plan), hasBody: false)
         guard case .abort(let closeOrigin) = machine.clientClosed() else { Issue.record("expected abort"); return }
         #expect(closeOrigin)
+    }
+}
+
+extension ExchangeStateMachine {
+    /// A machine that sent `plan` on a reused connection which then closed unanswered.
+    fileprivate static func retried(_ plan: ForwardPlan) -> Action {
+        var machine = ExchangeStateMachine(maxRequestBodyBytes: 0, viaName: "portcullis")
+        _ = machine.requestHead(.forward(plan), hasBody: false)
+        _ = machine.requestEnd()
+        _ = machine.originConnected()
+        return machine.retryOnFreshConnection()
     }
 }

@@ -45,4 +45,17 @@ struct RequestHeadGuardHandlerTests {
             try channel.writeInbound(ByteBuffer(string: String(repeating: "c", count: 21)))
         }
     }
+
+    @Test func aPipelinedHeadBeingServedIsNotTimedOut() throws {
+        let loop = EmbeddedEventLoop()
+        let handler = RequestHeadGuardHandler(maxHeadBytes: 1000, idleTimeout: .seconds(10), headerTimeout: .seconds(5))
+        let channel = EmbeddedChannel(handler: handler, loop: loop)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        // Two pipelined heads in one read: the second passes while the first is served.
+        try channel.writeInbound(ByteBuffer(string: "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n"))
+        handler.awaitNextHead()  // the first exchange is over...
+        handler.beginExchange()  // ...and the pipelined second is taken up at once
+        loop.advanceTime(by: .seconds(30))
+        #expect(channel.isActive)
+    }
 }
