@@ -41,6 +41,9 @@
 #   NGINX_WORKERS    nginx worker_processes, 0 = auto           [1]
 #   HAPROXY_THREADS  HAProxy nbthread                           [1]
 #   BENCH_KEEP       1 = keep the temp work dir (configs, logs) [0]
+#   ACCESS_LOGS      on  = Squid and Portcullis both write their access log
+#                          to a file, as each does by default in production
+#                    off = neither logs                          [on]
 #
 # Only 127.0.0.1 is ever used. Nothing is installed or written outside the
 # temp dir (and the Swift build dir, if a build is needed).
@@ -83,6 +86,8 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
 LUA_SCRIPT="$SCRIPT_DIR/absolute-form.lua"
 
+ACCESS_LOGS=${ACCESS_LOGS:-on}
+[[ $ACCESS_LOGS == on || $ACCESS_LOGS == off ]] || { echo "ACCESS_LOGS must be on or off" >&2; exit 2; }
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 THREADS=${THREADS:-2}
@@ -463,8 +468,9 @@ cache deny all
 cache_mem 0 MB
 # (no cache_dir line = no disk cache)
 
-# Logging off (or into the temp dir). Access logging would cost ~10-20%.
-access_log none
+# Access log as in production (Squid's default, to a file), or none with
+# ACCESS_LOGS=off; Portcullis gets the same setting.
+$( [[ $ACCESS_LOGS == on ]] && echo "access_log daemon:$WORK/squid/access.log squid" || echo "access_log none" )
 cache_store_log none
 cache_log $WORK/squid/cache.log
 logfile_rotate 0
@@ -539,7 +545,7 @@ start_portcullis() {
         --listen "$LOOPBACK:$port" \
         --data-dir "$WORK/pc" \
         --connect-ports "$NGINX_PORT" \
-        --access-log "$WORK/pc/access.log"
+        --access-log "$( [[ $ACCESS_LOGS == on ]] && echo "$WORK/pc/access.log" || echo off )"
     TARGET_PORT[portcullis]=$port
     wait_ready portcullis "$ORIGIN/1k" "http://$LOOPBACK:$port"
 }
@@ -782,7 +788,7 @@ fi
     echo "- Machine: $(nproc) CPUs${CPU_MODEL:+ ($CPU_MODEL)}, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- Command: \`$COMMAND_LINE\`"
     echo "- wrk: -t$THREADS -c$CONNECTIONS -d${DURATION}s (after ${WARMUP}s warm-up), 1 KiB body, keep-alive; downloads: median of $DOWNLOADS, MB = 10^6 bytes"
-    echo "- Servers: nginx worker_processes $NGINX_WORKERS, HAProxy nbthread $HAPROXY_THREADS, Squid workers 1"
+    echo "- Servers: nginx worker_processes $NGINX_WORKERS, HAProxy nbthread $HAPROXY_THREADS, Squid workers 1, Portcullis threads = cores; access logs (Squid, Portcullis): $ACCESS_LOGS"
     echo "- Versions: $VERSIONS"
     echo
     print_row "${HEADERS[@]}"

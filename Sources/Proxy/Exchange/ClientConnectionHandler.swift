@@ -7,8 +7,8 @@ import NIOHTTP1
 /// bodies with backpressure both ways, writing local pages, and turning into a tunnel.
 final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private let environment: ProxyEnvironment
     private let pool: OriginPool
@@ -24,6 +24,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// The origin connection of the exchange in flight.
     private var origin: (channel: any Channel, handler: OriginConnectionHandler, key: OriginPool.Key, reused: Bool)?
     private var pendingClientRead = false
+    /// Framing state of the response being written to the client.
+    private var serializer = ResponseSerializer()
     /// Writes are batched: each side is flushed once per read burst of the other side.
     private var clientNeedsFlush = false
     private var originNeedsFlush = false
@@ -253,17 +255,23 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .writeInformational(let head):
             // HTTP/1.0 clients know nothing of 1xx responses.
             if self.record.clientVersion.minor >= 1 {
-                context.writeAndFlush(Self.wrapOutboundOut(.head(head)), promise: nil)
+                context.writeAndFlush(
+                    Self.wrapOutboundOut(ResponseSerializer.encode(head, allocator: context.channel.allocator)),
+                    promise: nil)
             }
-        case .writeResponseHead(let head):
+        case .writeResponseHead(let head, let chunked):
             self.record.status = Int(head.status.code)
             self.record.contentType = head.headers.first(name: "content-type")
             self.clientNeedsFlush = true
-            context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
+            let bytes = self.serializer.head(head, chunked: chunked, allocator: context.channel.allocator)
+            context.write(Self.wrapOutboundOut(bytes), promise: nil)
         case .writeResponseBody(let buffer):
             self.record.bytes += buffer.readableBytes
             self.clientNeedsFlush = true
-            context.write(Self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            if let prefix = self.serializer.chunkPrefix(for: buffer, allocator: context.channel.allocator) {
+                context.write(Self.wrapOutboundOut(prefix), promise: nil)
+            }
+            context.write(Self.wrapOutboundOut(buffer), promise: nil)
         case .finishResponse(let reuseOrigin, let keepClient):
             self.finishResponse(reuseOrigin: reuseOrigin, keepClient: keepClient, context: context)
         case .switchToTunnel(let head):
@@ -352,13 +360,15 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         self.logExchange(action: nil)
         self.clientNeedsFlush = false
         if keepClient && !self.closeWhenIdle {
-            context.writeAndFlush(Self.wrapOutboundOut(.end(nil)), promise: nil)
+            context.writeAndFlush(
+                Self.wrapOutboundOut(self.serializer.end(allocator: context.channel.allocator)), promise: nil)
             self.headGuard.awaitNextHead()
             self.drainPipelined()
             self.resumeClientReadIfPossible()
         } else {
             let channel = context.channel
-            context.writeAndFlush(Self.wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+            context.writeAndFlush(Self.wrapOutboundOut(self.serializer.end(allocator: context.channel.allocator)))
+                .whenComplete { _ in channel.close(promise: nil) }
         }
     }
 
@@ -380,13 +390,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         guard let context = self.context else { return }
         self.record.bytes += body.readableBytes
         self.logExchange(action: nil)
-        context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
-        if self.record.method != "HEAD" && body.readableBytes > 0 {
-            context.write(Self.wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        }
+        var bytes = ResponseSerializer.encode(head, allocator: context.channel.allocator)
+        if self.record.method != "HEAD" { bytes.writeImmutableBuffer(body) }
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let channel = context.channel
-        context.writeAndFlush(Self.wrapOutboundOut(.end(nil))).whenComplete { _ in
+        context.writeAndFlush(Self.wrapOutboundOut(bytes)).whenComplete { _ in
             let this = loopBound.value
             if closeAfter {
                 channel.close(promise: nil)
@@ -417,8 +425,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                     let head = HTTPResponseHead(
                         version: .http1_1, status: .custom(code: 200, reasonPhrase: "Connection established"),
                         headers: headers)
-                    context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
-                    context.writeAndFlush(Self.wrapOutboundOut(.end(nil)), promise: nil)
+                    context.writeAndFlush(
+                        Self.wrapOutboundOut(ResponseSerializer.encode(head, allocator: context.channel.allocator)),
+                        promise: nil)
                     this.splice(client: context, origin: originChannel, originHandlersToRemove: [])
                 case .failure(let error):
                     let connectError =
@@ -432,8 +441,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func switchProtocols(head: HTTPResponseHead, context: ChannelHandlerContext) {
         self.record.status = 101
         self.record.action = "TCP_TUNNEL"
-        context.write(Self.wrapOutboundOut(.head(head)), promise: nil)
-        context.writeAndFlush(Self.wrapOutboundOut(.end(nil)), promise: nil)
+        context.writeAndFlush(
+            Self.wrapOutboundOut(ResponseSerializer.encode(head, allocator: context.channel.allocator)), promise: nil)
         guard let origin = self.origin else { return }
         self.origin = nil
         // The decoder may still hand over the `.end` of the 101: splice once this read is done.
@@ -470,8 +479,6 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             // removals complete later, so the tunnel moves bytes only once all are done.
             let clientPipeline = clientChannel.pipeline.syncOperations
             var removals = [
-                clientPipeline.removeHandler(
-                    context: try clientPipeline.context(handlerType: HTTPResponseEncoder.self)),
                 clientPipeline.removeHandler(context: try clientPipeline.context(handler: self.headGuard)),
                 clientPipeline.removeHandler(context: context),
                 clientPipeline.removeHandler(

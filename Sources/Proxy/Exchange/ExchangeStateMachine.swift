@@ -40,7 +40,8 @@ struct ExchangeStateMachine {
         case sendRequest(HTTPRequestHead, body: [ByteBuffer], end: Bool)
         case sendBody(ByteBuffer)
         case sendEnd
-        case writeResponseHead(HTTPResponseHead)
+        /// Write the head; `chunked` says how the body is framed to the client.
+        case writeResponseHead(HTTPResponseHead, chunked: Bool)
         case writeInformational(HTTPResponseHead)
         case writeResponseBody(ByteBuffer)
         /// The response is complete: end it, give the origin connection back to the pool (or
@@ -193,7 +194,7 @@ struct ExchangeStateMachine {
             return .switchToTunnel(response.clientHead)
         }
         self.state = .forwarding(plan, requestComplete: complete, response: .streaming(response))
-        return .writeResponseHead(response.clientHead)
+        return .writeResponseHead(response.clientHead, chunked: response.clientFraming == .chunked)
     }
 
     mutating func responseBody(_ buffer: ByteBuffer) -> Action {

@@ -148,10 +148,7 @@ public final class ProxyServer: Service, @unchecked Sendable {
         let headGuard = RequestHeadGuardHandler(
             maxHeadBytes: configuration.maxHeaderBytes, idleTimeout: configuration.idleTimeout,
             headerTimeout: configuration.headerTimeout)
-        var encoderConfiguration = HTTPResponseEncoder.Configuration()
-        encoderConfiguration.automaticallySetFramingHeaders = false
         let sync = channel.pipeline.syncOperations
-        try sync.addHandler(HTTPResponseEncoder(configuration: encoderConfiguration))
         try sync.addHandler(headGuard)
         try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
         try sync.addHandler(

@@ -51,10 +51,11 @@ struct ExchangeStateMachineTests {
         }
         #expect(String(buffer: chunk) == "abcdef")
         guard case .sendEnd = machine.requestEnd() else { Issue.record("expected sendEnd"); return }
-        guard case .writeResponseHead(let head) = machine.responseHead(self.okHead()) else {
+        guard case .writeResponseHead(let head, let chunked) = machine.responseHead(self.okHead()) else {
             Issue.record("expected head"); return
         }
         #expect(head.headers["Via"] == ["1.1 portcullis"])
+        #expect(!chunked)
         guard case .writeResponseBody = machine.responseBody(self.buffer("ok")) else {
             Issue.record("expected body"); return
         }

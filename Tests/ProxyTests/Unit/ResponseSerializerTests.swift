@@ -1,0 +1,51 @@
+import NIOCore
+import NIOHTTP1
+import Testing
+
+@testable import Proxy
+
+struct ResponseSerializerTests {
+    private let allocator = ByteBufferAllocator()
+
+    @Test func headIsWrittenAsWireBytes() {
+        let head = HTTPResponseHead(
+            version: .http1_1, status: .notFound,
+            headers: HTTPHeaders([("Content-Length", "0"), ("Via", "1.1 portcullis")]))
+        #expect(
+            String(buffer: ResponseSerializer.encode(head, allocator: self.allocator))
+                == "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nVia: 1.1 portcullis\r\n\r\n")
+        let custom = HTTPResponseHead(
+            version: .http1_1, status: .custom(code: 431, reasonPhrase: "Request Header Fields Too Large"))
+        #expect(
+            String(buffer: ResponseSerializer.encode(custom, allocator: self.allocator))
+                == "HTTP/1.1 431 Request Header Fields Too Large\r\n\r\n")
+    }
+
+    @Test func chunkedBodiesAreFramedExactly() {
+        var serializer = ResponseSerializer()
+        _ = serializer.head(HTTPResponseHead(version: .http1_1, status: .ok), chunked: true, allocator: self.allocator)
+        var wire = ""
+        for part in ["hello", "", String(repeating: "x", count: 300)] {
+            let buffer = ByteBuffer(string: part)
+            if let prefix = serializer.chunkPrefix(for: buffer, allocator: self.allocator) {
+                wire += String(buffer: prefix)
+            }
+            wire += part
+        }
+        wire += String(buffer: serializer.end(allocator: self.allocator))
+        #expect(wire == "5\r\nhello\r\n12c\r\n" + String(repeating: "x", count: 300) + "\r\n0\r\n\r\n")
+    }
+
+    @Test func anEmptyChunkedBodyIsJustTheLastChunk() {
+        var serializer = ResponseSerializer()
+        _ = serializer.head(HTTPResponseHead(version: .http1_1, status: .ok), chunked: true, allocator: self.allocator)
+        #expect(String(buffer: serializer.end(allocator: self.allocator)) == "0\r\n\r\n")
+    }
+
+    @Test func unchunkedBodiesPassAsTheyAre() {
+        var serializer = ResponseSerializer()
+        _ = serializer.head(HTTPResponseHead(version: .http1_1, status: .ok), chunked: false, allocator: self.allocator)
+        #expect(serializer.chunkPrefix(for: ByteBuffer(string: "abc"), allocator: self.allocator) == nil)
+        #expect(serializer.end(allocator: self.allocator).readableBytes == 0)
+    }
+}
