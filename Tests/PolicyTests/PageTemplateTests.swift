@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Policy
@@ -37,5 +38,32 @@ struct PageTemplateTests {
         #expect(builtIn.contains("r&lt;"))
         let withError = PageCatalog(templates: [try PageTemplate(name: "error", source: "E {{status}}")])
         #expect(withError.render("block", PageValues(status: 502, title: "", reason: "")) == "E 502")
+    }
+}
+
+struct ShippedPagesTests {
+    private var directory: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("share/pages").path
+    }
+
+    @Test func everyShippedPageLoadsAndSharesTheLayout() throws {
+        let (catalog, refused) = try PageCatalog.load(directory: self.directory)
+        #expect(refused.isEmpty)
+        for name in ["bad-request", "access-denied", "connect-denied", "dns-error", "origin-error", "error"] {
+            #expect(catalog.names.contains(name))
+            let html = catalog.render(
+                name, PageValues(status: 503, title: "Name Not Resolved", reason: "cannot resolve <x>", url: "http://a/?b=<c>"))
+            #expect(html.hasPrefix("<!DOCTYPE html>"), "\(name)")
+            #expect(html.contains("<title>503 Name Not Resolved</title>"), "\(name)")
+            #expect(html.contains("cannot resolve &lt;x&gt;"), "\(name)")
+            #expect(html.contains("http://a/?b=&lt;c&gt;"), "\(name)")
+            #expect(!html.contains("<c>") && !html.contains("<x>"), "\(name)")
+        }
+        let dns = catalog.render("dns-error", PageValues(status: 503, title: "t", reason: "r"))
+        #expect(dns.contains("could not be found"))
+        // A page without a template of its own is the plain error page.
+        let unknown = catalog.render("no-such-page", PageValues(status: 500, title: "t", reason: "r"))
+        #expect(unknown.hasPrefix("<!DOCTYPE html>") && !unknown.contains("could not be found"))
     }
 }

@@ -1,25 +1,30 @@
 import Foundation
+import Mustache
 
 /// The set of local page templates, loaded once and rendered from memory.
 ///
 /// Templates are `NAME.html` files in a directory (the defaults ship in `share/pages/`).
+/// They may build on each other with Mustache partials (`{{> name}}`) and inheritance
+/// (`{{< layout}}{{$intro}}…{{/intro}}{{/layout}}`): the shipped pages share `layout.html`.
 /// A page that has no template of its own is rendered with `error.html`; if that is missing
 /// too, a built-in page is used, so a local answer is always possible.
 public struct PageCatalog: Sendable {
     public static let fallbackName = "error"
 
-    private let templates: [String: PageTemplate]
+    private let library: MustacheLibrary
+    private let available: Set<String>
     private let fallback: PageTemplate
 
     /// Names of the templates that were loaded.
-    public var names: [String] { self.templates.keys.sorted() }
+    public var names: [String] { self.available.sorted() }
 
     public init(templates: [PageTemplate]) {
-        var byName: [String: PageTemplate] = [:]
-        for template in templates { byName[template.name] = template }
-        self.templates = byName
+        var library = MustacheLibrary()
+        for template in templates { library.register(template.compiled, named: template.name) }
+        self.library = library
+        self.available = Set(templates.map(\.name))
         // The built-in page cannot fail to compile: it is a constant we test.
-        self.fallback = byName[Self.fallbackName] ?? (try! PageTemplate(name: "built-in", source: Self.builtIn))
+        self.fallback = try! PageTemplate(name: "built-in", source: Self.builtIn)
     }
 
     /// Loads every `*.html` file of `directory`. Returns the catalog and the templates that
@@ -53,7 +58,10 @@ public struct PageCatalog: Sendable {
 
     /// Renders the page `name`, or the fallback page when there is no such template.
     public func render(_ name: String, _ values: PageValues) -> String {
-        (self.templates[name] ?? self.fallback).render(values)
+        for candidate in [name, Self.fallbackName] where self.available.contains(candidate) {
+            if let html = self.library.render(values.context, withTemplate: candidate) { return html }
+        }
+        return self.fallback.render(values)
     }
 
     public static let builtIn = """

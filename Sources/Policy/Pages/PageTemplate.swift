@@ -4,14 +4,14 @@ import Mustache
 /// tags and are always HTML-escaped: templates that ask for unescaped output are refused.
 public struct PageTemplate: Sendable {
     public let name: String
-    private let template: MustacheTemplate
+    let compiled: MustacheTemplate
 
     public init(name: String, source: String) throws(PageTemplateError) {
         if source.contains("{{{") || source.contains("{{&") || source.contains("{{%") {
             throw .unescapedPlaceholder(template: name)
         }
         do {
-            self.template = try MustacheTemplate(string: source)
+            self.compiled = try MustacheTemplate(string: source)
         } catch {
             throw .syntax(String(describing: error), template: name)
         }
@@ -19,6 +19,6 @@ public struct PageTemplate: Sendable {
     }
 
     public func render(_ values: PageValues) -> String {
-        self.template.render(values.context)
+        self.compiled.render(values.context)
     }
 }
