@@ -53,7 +53,9 @@ struct ShippedPagesTests {
         for name in ["bad-request", "access-denied", "connect-denied", "dns-error", "origin-error", "error"] {
             #expect(catalog.names.contains(name))
             let html = catalog.render(
-                name, PageValues(status: 503, title: "Name Not Resolved", reason: "cannot resolve <x>", url: "http://a/?b=<c>"))
+                name,
+                PageValues(
+                    status: 503, title: "Name Not Resolved", reason: "cannot resolve <x>", url: "http://a/?b=<c>"))
             #expect(html.hasPrefix("<!DOCTYPE html>"), "\(name)")
             #expect(html.contains("<title>503 Name Not Resolved</title>"), "\(name)")
             #expect(html.contains("cannot resolve &lt;x&gt;"), "\(name)")

@@ -34,6 +34,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Request parts received while an earlier exchange was still in flight.
     private var pipelined = CircularBuffer<HTTPServerRequestPart>()
     private var closeWhenIdle = false
+    /// The client sent EOF (half-close).
+    private var clientInputClosed = false
     private var requestCounter = 0
     private var record = ExchangeRecord()
 
@@ -162,6 +164,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         case is ChannelShouldQuiesceEvent:
             if self.machine.isIdle { context.close(promise: nil) } else { self.closeWhenIdle = true }
         case let channelEvent as ChannelEvent where channelEvent == .inputClosed:
+            // Remembered for a tunnel being set up, whose glue must pass the EOF on.
+            self.clientInputClosed = true
             if self.machine.isIdle { context.close(promise: nil) } else { self.closeWhenIdle = true }
         default:
             context.fireUserInboundEventTriggered(event)
@@ -407,6 +411,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     // MARK: tunnels
 
     private func openTunnel(to target: RequestTarget, context: ChannelHandlerContext) {
+        // From here on the client's bytes are tunnel bytes: the guard keeps them (and an early
+        // EOF) away from the HTTP decoder until the tunnel takes over.
+        self.headGuard.holdForTunnel()
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         self.environment.connector.connectRaw(host: target.host, port: target.port, on: context.eventLoop)
             .whenComplete { result in
@@ -445,6 +452,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             Self.wrapOutboundOut(ResponseSerializer.encode(head, allocator: context.channel.allocator)), promise: nil)
         guard let origin = self.origin else { return }
         self.origin = nil
+        self.headGuard.holdForTunnel()
         // The decoder may still hand over the `.end` of the 101: splice once this read is done.
         // Until then the origin handler keeps its delegate (the machine, now tunnelling, ignores
         // what arrives); without one it would take the `.end` for a stray answer and close.
@@ -475,11 +483,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 record.bytes = tunnel.bytesToClient
                 accessLog.record(record.entry(action: nil))
             }
-            // HTTP handlers leave; decoders last, handing the bytes they hold to the glue. Some
-            // removals complete later, so the tunnel moves bytes only once all are done.
+            // The HTTP handlers leave; decoders last, handing the bytes they hold to the glue.
+            // Decoder removals may complete later: once all are done, the bytes the guard held
+            // back (they came after the decoder's) follow, the guard leaves, and the tunnel
+            // starts moving bytes.
             let clientPipeline = clientChannel.pipeline.syncOperations
             var removals = [
-                clientPipeline.removeHandler(context: try clientPipeline.context(handler: self.headGuard)),
                 clientPipeline.removeHandler(context: context),
                 clientPipeline.removeHandler(
                     context: try clientPipeline.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)),
@@ -495,12 +504,16 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                         context: try originPipeline.context(handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self)
                     ))
             }
-            let loopBound = NIOLoopBound((tunnel, self.logger), eventLoop: clientChannel.eventLoop)
+            let earlierEOF = self.clientInputClosed
+            let loopBound = NIOLoopBound((tunnel, self.logger, self.headGuard), eventLoop: clientChannel.eventLoop)
             EventLoopFuture.andAllSucceed(removals, on: clientChannel.eventLoop).whenComplete { result in
-                let (tunnel, logger) = loopBound.value
+                let (tunnel, logger, headGuard) = loopBound.value
                 switch result {
                 case .success:
-                    tunnel.activate()
+                    let (held, eof) = headGuard.takeTunnelHold()
+                    tunnel.send(held, fromClient: true)
+                    _ = clientChannel.pipeline.syncOperations.removeHandler(headGuard)
+                    tunnel.activate(clientInputClosed: earlierEOF || eof)
                 case .failure(let error):
                     logger.debug("tunnel setup failed", metadata: ["error": "\(error)"])
                     tunnel.abort()

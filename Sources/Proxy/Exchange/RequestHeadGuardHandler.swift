@@ -36,6 +36,8 @@ final class RequestHeadGuardHandler: ChannelInboundHandler, RemovableChannelHand
     private var check: Scheduled<Void>?
     private var checkAt: NIODeadline = .distantFuture
     private var context: ChannelHandlerContext?
+    /// While a tunnel is set up: the client's bytes and EOF, kept from the HTTP decoder.
+    private var tunnelHold: (buffered: [ByteBuffer], inputClosed: Bool)?
 
     init(maxHeadBytes: Int, idleTimeout: TimeAmount, headerTimeout: TimeAmount) {
         self.maxHeadBytes = maxHeadBytes
@@ -70,7 +72,33 @@ final class RequestHeadGuardHandler: ChannelInboundHandler, RemovableChannelHand
         self.state = .inExchange
     }
 
+    /// The connection is becoming a tunnel: keep every byte and the EOF from the decoder
+    /// (which would parse the one and, on the other, drop what it holds).
+    func holdForTunnel() {
+        self.state = .inExchange
+        if self.tunnelHold == nil { self.tunnelHold = ([], false) }
+    }
+
+    /// What was held back since `holdForTunnel()`, and whether the client sent EOF.
+    func takeTunnelHold() -> ([ByteBuffer], Bool) {
+        let hold = self.tunnelHold ?? ([], false)
+        self.tunnelHold = ([], hold.inputClosed)
+        return (hold.buffered, hold.inputClosed)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if self.tunnelHold != nil, case .some(.inputClosed) = event as? ChannelEvent {
+            self.tunnelHold?.inputClosed = true
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if self.tunnelHold != nil {
+            self.tunnelHold?.buffered.append(Self.unwrapInboundIn(data))
+            return
+        }
         switch self.state {
         case .inExchange:
             context.fireChannelRead(data)

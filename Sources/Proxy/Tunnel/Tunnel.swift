@@ -46,10 +46,16 @@ final class Tunnel {
     }
 
     /// Both pipelines are pure byte pipes now: write what was held and start reading.
-    func activate() {
+    /// `clientInputClosed`: the client half-closed before the tunnel was ready; its EOF is
+    /// passed on now, after the bytes it sent before it.
+    func activate(clientInputClosed: Bool = false) {
         guard !self.finished else { return }
         self.client?.activate()
         self.origin?.activate()
+        if clientInputClosed {
+            self.origin?.shutdownOutputFromPartner()
+            self.noteHalfClose()
+        }
     }
 
     func noteTransfer(_ count: Int, to side: TunnelGlueHandler.Side) {
@@ -64,6 +70,12 @@ final class Tunnel {
     func noteHalfClose() {
         self.halfClosedSides += 1
         if self.halfClosedSides >= 2 { self.closeBoth() }
+    }
+
+    /// Bytes read before the tunnel existed; they go out first when it activates.
+    func send(_ buffers: [ByteBuffer], fromClient: Bool) {
+        let destination = fromClient ? self.origin : self.client
+        for buffer in buffers { destination?.writeFromPartner(buffer) }
     }
 
     /// Setting up failed: close both ends.

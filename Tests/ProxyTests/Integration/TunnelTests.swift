@@ -60,6 +60,20 @@ extension Integration {
             }
         }
 
+        @Test func halfCloseBeforeTheTunnelIsReadyIsPassedOn() async throws {
+            let origin = try ScriptedOrigin(.upgradeEcho)
+            defer { origin.stop() }
+            try await withProxyAndNginx({ $0.connectPorts = [origin.port] }) { proxy, _, _ in
+                let socket = try RawSocket(port: proxy.port)
+                // Request, payload and EOF in one go, before the proxy has even connected.
+                try socket.send("CONNECT 127.0.0.1:\(origin.port) HTTP/1.1\r\nHost: x\r\n\r\nHELLO\r\n\r\nlast words")
+                socket.shutdownWrite()
+                let received = String(decoding: socket.receiveUntilClose(), as: UTF8.self)
+                #expect(received.hasPrefix("HTTP/1.1 200 Connection established\r\n"))
+                #expect(received.hasSuffix("\r\n\r\nlast words"))
+            }
+        }
+
         @Test func bytesSentWithTheConnectHeadReachTheTarget() async throws {
             let origin = try ScriptedOrigin(.upgradeEcho)
             defer { origin.stop() }
