@@ -241,6 +241,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .sendRequest(let head, let body, let end):
             guard let origin = self.origin else { return }
             origin.handler.noteActivity()
+            origin.handler.expectResponse(requestWasHEAD: head.method == .HEAD)
             origin.channel.write(HTTPClientRequestPart.head(head), promise: nil)
             for buffer in body { origin.channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil) }
             if end { origin.channel.write(HTTPClientRequestPart.end(nil), promise: nil) }
@@ -256,18 +257,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             guard let origin = self.origin else { return }
             origin.channel.write(HTTPClientRequestPart.end(nil), promise: nil)
             self.flushOrigin(origin.channel)
-        case .writeInformational(let head):
+        case .writeInformational(let plan):
             // HTTP/1.0 clients know nothing of 1xx responses.
             if self.record.clientVersion.minor >= 1 {
                 context.writeAndFlush(
-                    Self.wrapOutboundOut(ResponseSerializer.encode(head, allocator: context.channel.allocator)),
+                    Self.wrapOutboundOut(ResponseSerializer.encode(plan, allocator: context.channel.allocator)),
                     promise: nil)
             }
-        case .writeResponseHead(let head, let chunked):
-            self.record.status = Int(head.status.code)
-            self.record.contentType = head.headers.first(name: "content-type")
+        case .writeResponseHead(let plan):
+            self.record.status = plan.head.status
+            self.record.contentType = plan.head.fields.contentType
             self.clientNeedsFlush = true
-            let bytes = self.serializer.head(head, chunked: chunked, allocator: context.channel.allocator)
+            let bytes = self.serializer.head(plan, allocator: context.channel.allocator)
             context.write(Self.wrapOutboundOut(bytes), promise: nil)
         case .writeResponseBody(let buffer):
             self.record.bytes += buffer.readableBytes
@@ -278,8 +279,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             context.write(Self.wrapOutboundOut(buffer), promise: nil)
         case .finishResponse(let reuseOrigin, let keepClient):
             self.finishResponse(reuseOrigin: reuseOrigin, keepClient: keepClient, context: context)
-        case .switchToTunnel(let head):
-            self.switchProtocols(head: head, context: context)
+        case .switchToTunnel(let plan):
+            self.switchProtocols(plan, context: context)
         case .localExchangeComplete:
             if self.closeWhenIdle {
                 context.close(promise: nil)
@@ -445,17 +446,16 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             }
     }
 
-    private func switchProtocols(head: HTTPResponseHead, context: ChannelHandlerContext) {
+    private func switchProtocols(_ plan: ResponsePlan, context: ChannelHandlerContext) {
         self.record.status = 101
         self.record.action = "TCP_TUNNEL"
         context.writeAndFlush(
-            Self.wrapOutboundOut(ResponseSerializer.encode(head, allocator: context.channel.allocator)), promise: nil)
+            Self.wrapOutboundOut(ResponseSerializer.encode(plan, allocator: context.channel.allocator)), promise: nil)
         guard let origin = self.origin else { return }
         self.origin = nil
         self.headGuard.holdForTunnel()
-        // The decoder may still hand over the `.end` of the 101: splice once this read is done.
-        // Until then the origin handler keeps its delegate (the machine, now tunnelling, ignores
-        // what arrives); without one it would take the `.end` for a stray answer and close.
+        // Splice once the origin handler's current read is done (it is delivering the 101 now).
+        // Until then it keeps its delegate (the machine, now tunnelling, ignores what arrives).
         let loopBound = NIOLoopBound((self, origin.channel, origin.handler), eventLoop: context.eventLoop)
         context.eventLoop.execute {
             let (this, originChannel, originHandler) = loopBound.value
@@ -495,14 +495,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             ]
             let originPipeline = origin.pipeline.syncOperations
             for handler in originHandlersToRemove {
+                // The origin handler hands the bytes behind the 101 to the glue as it leaves.
                 removals.append(originPipeline.removeHandler(context: try originPipeline.context(handler: handler)))
                 removals.append(
                     originPipeline.removeHandler(
                         context: try originPipeline.context(handlerType: HTTPRequestEncoder.self)))
-                removals.append(
-                    originPipeline.removeHandler(
-                        context: try originPipeline.context(handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self)
-                    ))
             }
             let earlierEOF = self.clientInputClosed
             let loopBound = NIOLoopBound((tunnel, self.logger, self.headGuard), eventLoop: clientChannel.eventLoop)
@@ -536,9 +533,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 }
 
 extension ClientConnectionHandler: OriginConnectionDelegate {
-    func originReceived(_ part: HTTPClientResponsePart) {
-        switch part {
-        case .head(let head): self.perform(self.machine.responseHead(head))
+    func originReceived(_ event: OriginResponseEvent) {
+        switch event {
+        case .head(let head), .informational(let head): self.perform(self.machine.responseHead(head))
         case .body(let buffer): self.perform(self.machine.responseBody(buffer))
         case .end: self.perform(self.machine.responseEnd())
         }

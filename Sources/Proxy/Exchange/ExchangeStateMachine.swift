@@ -41,14 +41,14 @@ struct ExchangeStateMachine {
         case sendBody(ByteBuffer)
         case sendEnd
         /// Write the head; `chunked` says how the body is framed to the client.
-        case writeResponseHead(HTTPResponseHead, chunked: Bool)
-        case writeInformational(HTTPResponseHead)
+        case writeResponseHead(ResponsePlan)
+        case writeInformational(ResponsePlan)
         case writeResponseBody(ByteBuffer)
         /// The response is complete: end it, give the origin connection back to the pool (or
         /// close it), then keep the client for the next request or close it.
         case finishResponse(reuseOrigin: Bool, keepClient: Bool)
         /// 101 Switching Protocols: write the head, then splice both connections.
-        case switchToTunnel(HTTPResponseHead)
+        case switchToTunnel(ResponsePlan)
         /// A local answer is complete and so is the request: ready for the next one.
         case localExchangeComplete
         /// Something failed after the response started: the only honest signal left is to close.
@@ -179,22 +179,29 @@ struct ExchangeStateMachine {
         return .respondLocally(error.page, reason: error.detail, url: plan.target.absoluteURL, closeAfter: !complete)
     }
 
-    mutating func responseHead(_ head: HTTPResponseHead) -> Action {
+    mutating func responseHead(_ head: OriginResponseHead) -> Action {
         guard case .forwarding(let plan, let complete, .awaitingHead) = self.state else {
             self.state = .closed
             return .abort(closeOrigin: true)
         }
-        if head.status.code < 200 && head.status != .switchingProtocols {
+        if head.status < 200 && head.status != 101 {
             // 100 Continue and friends pass through; the final head is still to come.
-            return .writeInformational(ResponsePlanner.plan(head, for: plan, viaName: self.viaName).clientHead)
+            return .writeInformational(ResponsePlanner.informational(head, viaName: self.viaName))
         }
         let response = ResponsePlanner.plan(head, for: plan, viaName: self.viaName)
+        if head.status == 101 && !response.switchesProtocols {
+            // Nothing asked for a new protocol: what follows cannot be read as HTTP.
+            self.state = .answeredLocally(requestComplete: complete, responseWritten: false, closeAfter: !complete)
+            return .respondLocally(
+                .originUnreachable, reason: "the origin switched protocols though the request did not ask to",
+                url: plan.target.absoluteURL, closeAfter: !complete)
+        }
         if response.switchesProtocols {
             self.state = .tunnelling
-            return .switchToTunnel(response.clientHead)
+            return .switchToTunnel(response)
         }
         self.state = .forwarding(plan, requestComplete: complete, response: .streaming(response))
-        return .writeResponseHead(response.clientHead, chunked: response.clientFraming == .chunked)
+        return .writeResponseHead(response)
     }
 
     mutating func responseBody(_ buffer: ByteBuffer) -> Action {

@@ -1,7 +1,9 @@
 import NIOHTTP1
 
 /// The framing and connection facts of a message head, gathered in one pass over its fields
-/// without allocating in the common case. The planners decide from these.
+/// without allocating in the common case. The planners decide from these. Fields are fed as
+/// bytes, so the same code serves heads decoded by NIO (requests) and heads parsed in place
+/// (origin responses, `OriginResponseParser`).
 struct HeadFields {
     /// The single Content-Length (equal duplicates collapse); nil when absent.
     var contentLength: Int64?
@@ -16,38 +18,54 @@ struct HeadFields {
     var connectionKeepAlive = false
     var connectionUpgrade = false
     /// Other header names listed in `Connection` (rare): hop-by-hop too.
-    var connectionListed: [Substring] = []
+    var connectionListed: [String] = []
     /// A hop-by-hop field is present, so the head must be rewritten without it.
     var hasHopByHop = false
     var hostCount = 0
     var upgrade: String?
     var maxForwards: String?
+    var contentType: String?
+
+    init() {}
 
     init(_ headers: HTTPHeaders) {
         for (name, value) in headers {
-            switch HopByHopName(name) {
-            case .contentLength:
-                self.noteContentLength(value)
-            case .transferEncoding:
-                self.hasHopByHop = true
-                self.hasTransferEncoding = true
-                self.isChunked = Self.lastToken(value).equalsIgnoringASCIICase("chunked")
-            case .connection, .proxyConnection:
-                self.hasHopByHop = true
-                self.noteConnectionTokens(value)
-            case .upgrade:
-                self.hasHopByHop = true
-                self.upgrade = value
-            case .host:
-                self.hostCount += 1
-            case .maxForwards:
-                self.maxForwards = value
-            case .otherHopByHop:
-                self.hasHopByHop = true
-            case .none:
-                break
-            }
+            self.note(name: name.utf8, value: value.utf8)
         }
+        self.finish()
+    }
+
+    /// Takes one field into account.
+    mutating func note(name: some BidirectionalCollection<UInt8>, value: some BidirectionalCollection<UInt8>) {
+        switch FieldName(name) {
+        case .contentLength:
+            self.noteContentLength(value)
+        case .transferEncoding:
+            self.hasHopByHop = true
+            self.hasTransferEncoding = true
+            let codings = value.split(separator: UInt8(ascii: ","))
+            self.isChunked = codings.last.map { ASCII.equalsIgnoringCase(ASCII.trimmed($0), "chunked".utf8) } ?? false
+        case .connection, .proxyConnection:
+            self.hasHopByHop = true
+            self.noteConnectionTokens(value)
+        case .upgrade:
+            self.hasHopByHop = true
+            self.upgrade = String(decoding: value, as: UTF8.self)
+        case .host:
+            self.hostCount += 1
+        case .maxForwards:
+            self.maxForwards = String(decoding: value, as: UTF8.self)
+        case .contentType:
+            self.contentType = String(decoding: value, as: UTF8.self)
+        case .otherHopByHop:
+            self.hasHopByHop = true
+        case .none:
+            break
+        }
+    }
+
+    /// Settles what depends on several fields; call after the last `note`.
+    mutating func finish() {
         if self.hasTransferEncoding && !self.isChunked {
             self.framingError = "Transfer-Encoding must end with chunked"
         } else if self.hasTransferEncoding && self.contentLength != nil {
@@ -56,9 +74,13 @@ struct HeadFields {
     }
 
     /// Whether the sender wants the connection kept open.
-    func wantsKeepAlive(version: HTTPVersion) -> Bool {
+    func wantsKeepAlive(minorVersion: Int) -> Bool {
         if self.connectionClose { return false }
-        return version.major == 1 && version.minor >= 1 || self.connectionKeepAlive
+        return minorVersion >= 1 || self.connectionKeepAlive
+    }
+
+    func wantsKeepAlive(version: HTTPVersion) -> Bool {
+        version.major == 1 && self.wantsKeepAlive(minorVersion: version.minor)
     }
 
     /// The protocol a request asks to switch to (`Connection: upgrade` plus `Upgrade`).
@@ -76,8 +98,8 @@ struct HeadFields {
     }
 
     /// The response's body framing (RFC 9112 §6.3).
-    func responseFraming(status: HTTPResponseStatus, requestMethod: HTTPMethod) -> BodyFraming {
-        if requestMethod == .HEAD || status.code < 200 || status == .noContent || status == .notModified {
+    func responseFraming(status: Int, requestWasHEAD: Bool) -> BodyFraming {
+        if requestWasHEAD || status < 200 || status == 204 || status == 304 {
             return .none
         }
         if self.isChunked { return .chunked }
@@ -86,85 +108,74 @@ struct HeadFields {
         return .untilClose
     }
 
-    /// Removes hop-by-hop fields and those named in `Connection` (RFC 9110 §7.6.1).
+    /// Whether a field is dropped when the head is forwarded: hop-by-hop (RFC 9110 §7.6.1),
+    /// or named in `Connection`.
+    func isDropped(name: some BidirectionalCollection<UInt8>) -> Bool {
+        if FieldName(name).isHopByHop { return true }
+        return !self.connectionListed.isEmpty
+            && self.connectionListed.contains { ASCII.equalsIgnoringCase(name, $0.utf8) }
+    }
+
+    /// Removes hop-by-hop fields and those named in `Connection`.
     func stripHopByHop(_ headers: inout HTTPHeaders) {
         guard self.hasHopByHop else { return }
         // Usually one or two fields go: remove them in place rather than rebuild the head.
         var doomed: [String] = []
-        for (name, _) in headers {
-            if HopByHopName(name).isHopByHop
-                || (!self.connectionListed.isEmpty
-                    && self.connectionListed.contains { name.equalsIgnoringASCIICase($0) })
-            {
-                if !doomed.contains(where: { $0.equalsIgnoringASCIICase(name) }) { doomed.append(name) }
-            }
+        for (name, _) in headers where self.isDropped(name: name.utf8) {
+            if !doomed.contains(where: { ASCII.equalsIgnoringCase($0.utf8, name.utf8) }) { doomed.append(name) }
         }
         for name in doomed { headers.remove(name: name) }
     }
 
-    private mutating func noteContentLength(_ value: String) {
-        guard !value.isEmpty, value.utf8.count <= 18, value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-            let parsed = Int64(value)
-        else {
-            self.framingError = "malformed Content-Length '\(value)'"
+    private mutating func noteContentLength(_ value: some BidirectionalCollection<UInt8>) {
+        var parsed: Int64 = 0
+        let digits = ASCII.trimmed(value)
+        guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            self.framingError = "malformed Content-Length '\(String(decoding: value, as: UTF8.self))'"
             return
         }
+        for digit in digits { parsed = parsed * 10 + Int64(digit - 0x30) }
         if let existing = self.contentLength, existing != parsed {
             self.framingError = "conflicting Content-Length values"
         }
         self.contentLength = parsed
     }
 
-    private mutating func noteConnectionTokens(_ value: String) {
-        for token in value.split(separator: ",") {
-            let token = token.trimmingASCIISpaces()
-            if token.equalsIgnoringASCIICase("close") {
+    private mutating func noteConnectionTokens(_ value: some BidirectionalCollection<UInt8>) {
+        for rawToken in value.split(separator: UInt8(ascii: ",")) {
+            let token = ASCII.trimmed(rawToken)
+            if ASCII.equalsIgnoringCase(token, "close".utf8) {
                 self.connectionClose = true
-            } else if token.equalsIgnoringASCIICase("keep-alive") {
+            } else if ASCII.equalsIgnoringCase(token, "keep-alive".utf8) {
                 self.connectionKeepAlive = true
-            } else if token.equalsIgnoringASCIICase("upgrade") {
+            } else if ASCII.equalsIgnoringCase(token, "upgrade".utf8) {
                 self.connectionUpgrade = true
             } else if !token.isEmpty {
-                self.connectionListed.append(token)
+                self.connectionListed.append(String(decoding: token, as: UTF8.self))
             }
         }
-    }
-
-    private static func lastToken(_ value: String) -> Substring {
-        let last = value.split(separator: ",").last ?? Substring(value)
-        return last.trimmingASCIISpaces()
     }
 }
 
 /// Field names the proxy treats specially, recognised without allocating.
-enum HopByHopName {
+enum FieldName {
     case connection, proxyConnection, transferEncoding, upgrade, otherHopByHop
-    case contentLength, host, maxForwards
+    case contentLength, host, maxForwards, contentType
     case none
 
-    init(_ name: String) {
-        let utf8 = name.utf8
-        switch utf8.count {
-        case 2: self = name.equalsIgnoringASCIICase("te") ? .otherHopByHop : .none
-        case 4: self = name.equalsIgnoringASCIICase("host") ? .host : .none
-        case 7:
-            if name.equalsIgnoringASCIICase("upgrade") {
-                self = .upgrade
-            } else {
-                self = name.equalsIgnoringASCIICase("trailer") ? .otherHopByHop : .none
-            }
-        case 10:
-            if name.equalsIgnoringASCIICase("connection") {
-                self = .connection
-            } else {
-                self = name.equalsIgnoringASCIICase("keep-alive") ? .otherHopByHop : .none
-            }
-        case 12: self = name.equalsIgnoringASCIICase("max-forwards") ? .maxForwards : .none
-        case 14: self = name.equalsIgnoringASCIICase("content-length") ? .contentLength : .none
-        case 16: self = name.equalsIgnoringASCIICase("proxy-connection") ? .proxyConnection : .none
-        case 17: self = name.equalsIgnoringASCIICase("transfer-encoding") ? .transferEncoding : .none
-        case 18: self = name.equalsIgnoringASCIICase("proxy-authenticate") ? .otherHopByHop : .none
-        case 19: self = name.equalsIgnoringASCIICase("proxy-authorization") ? .otherHopByHop : .none
+    init(_ name: some BidirectionalCollection<UInt8>) {
+        func named(_ candidate: String) -> Bool { ASCII.equalsIgnoringCase(name, candidate.utf8) }
+        switch name.count {
+        case 2: self = named("te") ? .otherHopByHop : .none
+        case 4: self = named("host") ? .host : .none
+        case 7: self = named("upgrade") ? .upgrade : (named("trailer") ? .otherHopByHop : .none)
+        case 10: self = named("connection") ? .connection : (named("keep-alive") ? .otherHopByHop : .none)
+        case 12: self = named("max-forwards") ? .maxForwards : (named("content-type") ? .contentType : .none)
+        case 14: self = named("content-length") ? .contentLength : .none
+        case 16: self = named("proxy-connection") ? .proxyConnection : .none
+        case 17: self = named("transfer-encoding") ? .transferEncoding : .none
+        case 18: self = named("proxy-authenticate") ? .otherHopByHop : .none
+        case 19: self = named("proxy-authorization") ? .otherHopByHop : .none
         default: self = .none
         }
     }
@@ -172,27 +183,32 @@ enum HopByHopName {
     var isHopByHop: Bool {
         switch self {
         case .connection, .proxyConnection, .transferEncoding, .upgrade, .otherHopByHop: return true
-        case .contentLength, .host, .maxForwards, .none: return false
+        case .contentLength, .host, .maxForwards, .contentType, .none: return false
         }
     }
 }
 
-extension StringProtocol {
-    /// ASCII case-insensitive equality, without allocating.
-    func equalsIgnoringASCIICase(_ other: some StringProtocol) -> Bool {
-        guard self.utf8.count == other.utf8.count else { return false }
-        for (a, b) in zip(self.utf8, other.utf8) where a != b {
-            let lowerA = a >= 0x41 && a <= 0x5A ? a | 0x20 : a
-            let lowerB = b >= 0x41 && b <= 0x5A ? b | 0x20 : b
-            if lowerA != lowerB { return false }
+/// Byte-level helpers for HTTP's ASCII syntax.
+enum ASCII {
+    /// Case-insensitive equality of two ASCII byte sequences, without allocating.
+    static func equalsIgnoringCase(
+        _ a: some BidirectionalCollection<UInt8>, _ b: some BidirectionalCollection<UInt8>
+    ) -> Bool {
+        guard a.count == b.count else { return false }
+        for (x, y) in zip(a, b) where x != y {
+            if Self.lowercased(x) != Self.lowercased(y) { return false }
         }
         return true
     }
 
-    func trimmingASCIISpaces() -> Substring {
-        var view = Substring(self)
-        while let first = view.first, first == " " || first == "\t" { view.removeFirst() }
-        while let last = view.last, last == " " || last == "\t" { view.removeLast() }
+    @inline(__always)
+    static func lowercased(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+
+    /// Drops leading and trailing spaces and tabs.
+    static func trimmed<C: BidirectionalCollection<UInt8>>(_ bytes: C) -> C.SubSequence {
+        var view = bytes[...]
+        while let first = view.first, first == 0x20 || first == 0x09 { view = view.dropFirst() }
+        while let last = view.last, last == 0x20 || last == 0x09 { view = view.dropLast() }
         return view
     }
 }

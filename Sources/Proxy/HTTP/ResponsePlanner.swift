@@ -1,8 +1,9 @@
 import NIOHTTP1
 
 /// How one origin response goes back to the client.
-struct ResponsePlan: Sendable {
-    var clientHead: HTTPResponseHead
+struct ResponsePlan {
+    /// The origin's head, forwarded field line by field line, less what `isDropped` says.
+    var head: OriginResponseHead
     /// Framing on the origin connection.
     var originFraming: BodyFraming
     /// Framing towards the client (may differ: read-until-close becomes chunked for HTTP/1.1).
@@ -13,20 +14,31 @@ struct ResponsePlan: Sendable {
     var originReusable: Bool
     /// 101 Switching Protocols: both sides become a tunnel after the head.
     var switchesProtocols: Bool
+    /// The origin's Content-Length is dropped (the body is re-framed).
+    var dropsContentLength: Bool
+    /// Fields the proxy adds, after the origin's.
+    var addedFields: [(name: StaticString, value: String)]
 }
 
-/// Rewrites an origin response head for the client. Pure.
+/// Decides how an origin response head is forwarded to the client. Pure.
 enum ResponsePlanner {
-    static func plan(_ head: HTTPResponseHead, for request: ForwardPlan, viaName: String) -> ResponsePlan {
-        var headers = head.headers
-        let fields = HeadFields(headers)
-        let originFraming = fields.responseFraming(status: head.status, requestMethod: request.method)
-        let originKeepAlive = fields.wantsKeepAlive(version: head.version)
-        let switching = head.status == .switchingProtocols && request.upgrade != nil
-        let upgrade = fields.upgrade
-        fields.stripHopByHop(&headers)
+    /// A 1xx head (`100 Continue`): forwarded as it is, with `Via`.
+    static func informational(_ head: OriginResponseHead, viaName: String) -> ResponsePlan {
+        ResponsePlan(
+            head: head, originFraming: .none, clientFraming: .none, keepClientAlive: true, originReusable: true,
+            switchesProtocols: false, dropsContentLength: false,
+            addedFields: [("Via", head.minorVersion == 0 ? "1.0 \(viaName)" : "1.1 \(viaName)")])
+    }
 
+    static func plan(_ head: OriginResponseHead, for request: ForwardPlan, viaName: String) -> ResponsePlan {
+        let fields = head.fields
+        let originFraming = fields.responseFraming(status: head.status, requestWasHEAD: request.method == .HEAD)
+        let originKeepAlive = fields.wantsKeepAlive(minorVersion: head.minorVersion)
+        let switching = head.status == 101 && request.upgrade != nil
+
+        var added: [(name: StaticString, value: String)] = []
         var keepClient = request.clientKeepAlive
+        var dropsContentLength = false
         let clientFraming: BodyFraming
         let isHTTP11Client = request.clientVersion.minor >= 1
         switch originFraming {
@@ -37,36 +49,34 @@ enum ResponsePlanner {
         case .contentLength:
             clientFraming = originFraming
         case .chunked, .untilClose:
+            dropsContentLength = true
             if isHTTP11Client {
                 clientFraming = .chunked
-                headers.remove(name: "Content-Length")
-                headers.add(name: "Transfer-Encoding", value: "chunked")
+                added.append(("Transfer-Encoding", "chunked"))
             } else {
                 clientFraming = .untilClose
-                headers.remove(name: "Content-Length")
                 keepClient = false
             }
         }
         if switching {
             keepClient = false
-            headers.add(name: "Connection", value: "Upgrade")
-            if let upgrade { headers.add(name: "Upgrade", value: upgrade) }
-        } else if request.upgrade != nil {
-            // The client's decoder stopped at the upgrade request: the connection cannot carry more.
-            keepClient = false
-        }
-        if !switching {
+            added.append(("Connection", "Upgrade"))
+            if let upgrade = fields.upgrade { added.append(("Upgrade", upgrade)) }
+        } else {
+            if request.upgrade != nil {
+                // The client's decoder stopped at the upgrade request: the connection cannot carry more.
+                keepClient = false
+            }
             if !keepClient {
-                headers.add(name: "Connection", value: "close")
+                added.append(("Connection", "close"))
             } else if !isHTTP11Client {
-                headers.add(name: "Connection", value: "keep-alive")
+                added.append(("Connection", "keep-alive"))
             }
         }
-        headers.appendToList(name: "Via", value: head.version.minor == 0 ? "1.0 \(viaName)" : "1.1 \(viaName)")
-        let clientHead = HTTPResponseHead(version: .http1_1, status: head.status, headers: headers)
+        added.append(("Via", head.minorVersion == 0 ? "1.0 \(viaName)" : "1.1 \(viaName)"))
         return ResponsePlan(
-            clientHead: clientHead, originFraming: originFraming, clientFraming: clientFraming,
-            keepClientAlive: keepClient, originReusable: originKeepAlive && originFraming != .untilClose && !switching,
-            switchesProtocols: switching)
+            head: head, originFraming: originFraming, clientFraming: clientFraming, keepClientAlive: keepClient,
+            originReusable: originKeepAlive && originFraming != .untilClose && !switching, switchesProtocols: switching,
+            dropsContentLength: dropsContentLength, addedFields: added)
     }
 }

@@ -9,20 +9,61 @@ struct ResponseSerializer {
     private(set) var isChunked = false
     private var wroteChunk = false
 
-    /// The status line and fields, ending with the empty line.
-    mutating func head(_ head: HTTPResponseHead, chunked: Bool, allocator: ByteBufferAllocator) -> ByteBuffer {
-        self.isChunked = chunked
+    /// The client's head for an origin response, ending with the empty line; the body that
+    /// follows is framed as the plan says.
+    mutating func head(_ plan: ResponsePlan, allocator: ByteBufferAllocator) -> ByteBuffer {
+        self.isChunked = plan.clientFraming == .chunked
         self.wroteChunk = false
-        return Self.encode(head, allocator: allocator)
+        return Self.encode(plan, allocator: allocator)
+    }
+
+    /// An origin head as the client gets it: status line and reason as sent, the origin's field
+    /// lines copied less hop-by-hop ones, then the proxy's own fields.
+    static func encode(_ plan: ResponsePlan, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let head = plan.head
+        var buffer = allocator.buffer(capacity: head.bytes.readableBytes + 96)
+        buffer.writeStaticString("HTTP/1.1 ")
+        Self.writeStatusCode(head.status, to: &buffer)
+        buffer.writeInteger(UInt8(ascii: " "))
+        if head.reason.isEmpty {
+            buffer.writeString(HTTPResponseStatus(statusCode: head.status).reasonPhrase)
+        } else {
+            buffer.writeImmutableBuffer(
+                head.bytes.getSlice(at: head.bytes.readerIndex + head.reason.lowerBound, length: head.reason.count)!)
+        }
+        buffer.writeStaticString("\r\n")
+        let fields = head.fields
+        let rewrite = fields.hasHopByHop || plan.dropsContentLength
+        head.forEachField { name, value in
+            if rewrite {
+                if fields.isDropped(name: name) { return }
+                if plan.dropsContentLength && FieldName(name) == .contentLength { return }
+            }
+            buffer.writeBytes(name)
+            buffer.writeStaticString(": ")
+            buffer.writeBytes(value)
+            buffer.writeStaticString("\r\n")
+        }
+        for (name, value) in plan.addedFields {
+            buffer.writeStaticString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("\r\n")
+        return buffer
+    }
+
+    private static func writeStatusCode(_ code: Int, to buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 100 % 10))
+        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 10 % 10))
+        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code % 10))
     }
 
     static func encode(_ head: HTTPResponseHead, allocator: ByteBufferAllocator) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 256)
         buffer.writeStaticString("HTTP/1.1 ")
-        let code = head.status.code
-        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 100 % 10))
-        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code / 10 % 10))
-        buffer.writeInteger(UInt8(ascii: "0") + UInt8(code % 10))
+        Self.writeStatusCode(Int(head.status.code), to: &buffer)
         buffer.writeInteger(UInt8(ascii: " "))
         buffer.writeString(head.status.reasonPhrase)
         buffer.writeStaticString("\r\n")

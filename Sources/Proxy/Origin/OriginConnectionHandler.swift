@@ -3,7 +3,7 @@ import NIOHTTP1
 
 /// The exchange currently using an origin connection. Called on the connection's event loop.
 protocol OriginConnectionDelegate: AnyObject {
-    func originReceived(_ part: HTTPClientResponsePart)
+    func originReceived(_ event: OriginResponseEvent)
     func originReadComplete()
     func originWritabilityChanged(isWritable: Bool)
     /// The connection failed or closed; `error` is nil for a plain close.
@@ -12,13 +12,19 @@ protocol OriginConnectionDelegate: AnyObject {
     var mayReadOrigin: Bool { get }
 }
 
-/// The last handler of an origin connection: hands response parts to the leasing exchange,
-/// holds reads while the client is not writable, and enforces the origin read timeout.
-/// While the connection sits idle in the pool it has no delegate and only watches for close.
+/// The last handler of an origin connection: parses the origin's bytes in place
+/// (`OriginResponseParser`) and hands the events to the leasing exchange, holds reads while
+/// the client is not writable, and enforces the origin read timeout. While the connection
+/// sits idle in the pool it has no delegate and only watches for close.
 final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
+
+    private var parser = OriginResponseParser()
+    /// Bytes read but not yet parsed (a partial head or chunk line).
+    private var unparsed: ByteBuffer?
 
     private let readTimeout: TimeAmount
     private var context: ChannelHandlerContext?
@@ -46,14 +52,52 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         self.context = nil
     }
 
+    /// A request is about to be written: its response is what comes next.
+    func expectResponse(requestWasHEAD: Bool) {
+        self.parser.expectResponse(requestWasHEAD: requestWasHEAD)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.lastActivity = context.eventLoop.now
-        guard let delegate = self.delegate else {
-            // An idle pooled connection must not speak: drop it.
-            context.close(promise: nil)
+        var buffer = Self.unwrapInboundIn(data)
+        if var unparsed = self.unparsed {
+            unparsed.writeBuffer(&buffer)
+            buffer = unparsed
+            self.unparsed = nil
+        }
+        do {
+            while let delegate = self.delegate, let event = try self.parser.next(&buffer) {
+                delegate.originReceived(event)
+            }
+        } catch {
+            self.fail(error, context: context)
             return
         }
-        delegate.originReceived(Self.unwrapInboundIn(data))
+        if buffer.readableBytes > 0 {
+            if self.delegate == nil, case .idle = self.parser.state {
+                // An idle pooled connection must not speak: drop it.
+                context.close(promise: nil)
+                return
+            }
+            self.unparsed = buffer
+        }
+    }
+
+    /// Leaving the pipeline (a 101 turned the connection into a tunnel): the bytes behind the
+    /// head belong to the new protocol and go on to the next handler.
+    func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
+        if let unparsed = self.unparsed, unparsed.readableBytes > 0 {
+            self.unparsed = nil
+            context.fireChannelRead(Self.wrapInboundOut(unparsed))
+        }
+        context.leavePipeline(removalToken: removalToken)
+    }
+
+    private func fail(_ error: any Error, context: ChannelHandlerContext) {
+        let delegate = self.delegate
+        self.delegate = nil
+        delegate?.originEnded(error: error)
+        context.close(promise: nil)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -74,10 +118,7 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let delegate = self.delegate
-        self.delegate = nil
-        delegate?.originEnded(error: error)
-        context.close(promise: nil)
+        self.fail(error, context: context)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -24,10 +24,7 @@ struct OriginConnector: Sendable {
                 encoderConfiguration.automaticallySetFramingHeaders = false
                 let sync = channel.pipeline.syncOperations
                 try sync.addHandler(HTTPRequestEncoder(configuration: encoderConfiguration))
-                try sync.addHandler(
-                    ByteToMessageHandler(
-                        HTTPResponseDecoder(
-                            leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward)))
+                // Responses are parsed by the handler itself (OriginResponseParser), in place.
                 try sync.addHandler(OriginConnectionHandler(readTimeout: readTimeout))
             }
         }

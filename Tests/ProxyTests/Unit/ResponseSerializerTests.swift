@@ -7,6 +7,13 @@ import Testing
 struct ResponseSerializerTests {
     private let allocator = ByteBufferAllocator()
 
+    private func plan(chunked: Bool) -> ResponsePlan {
+        ResponsePlan(
+            head: originHead("HTTP/1.1 200 OK\r\n\r\n"), originFraming: .untilClose,
+            clientFraming: chunked ? .chunked : .untilClose, keepClientAlive: true, originReusable: false,
+            switchesProtocols: false, dropsContentLength: true, addedFields: [])
+    }
+
     @Test func headIsWrittenAsWireBytes() {
         let head = HTTPResponseHead(
             version: .http1_1, status: .notFound,
@@ -23,7 +30,7 @@ struct ResponseSerializerTests {
 
     @Test func chunkedBodiesAreFramedExactly() {
         var serializer = ResponseSerializer()
-        _ = serializer.head(HTTPResponseHead(version: .http1_1, status: .ok), chunked: true, allocator: self.allocator)
+        _ = serializer.head(self.plan(chunked: true), allocator: self.allocator)
         var wire = ""
         for part in ["hello", "", String(repeating: "x", count: 300)] {
             let buffer = ByteBuffer(string: part)
@@ -38,13 +45,13 @@ struct ResponseSerializerTests {
 
     @Test func anEmptyChunkedBodyIsJustTheLastChunk() {
         var serializer = ResponseSerializer()
-        _ = serializer.head(HTTPResponseHead(version: .http1_1, status: .ok), chunked: true, allocator: self.allocator)
+        _ = serializer.head(self.plan(chunked: true), allocator: self.allocator)
         #expect(String(buffer: serializer.end(allocator: self.allocator)) == "0\r\n\r\n")
     }
 
     @Test func unchunkedBodiesPassAsTheyAre() {
         var serializer = ResponseSerializer()
-        _ = serializer.head(HTTPResponseHead(version: .http1_1, status: .ok), chunked: false, allocator: self.allocator)
+        _ = serializer.head(self.plan(chunked: false), allocator: self.allocator)
         #expect(serializer.chunkPrefix(for: ByteBuffer(string: "abc"), allocator: self.allocator) == nil)
         #expect(serializer.end(allocator: self.allocator).readableBytes == 0)
     }
