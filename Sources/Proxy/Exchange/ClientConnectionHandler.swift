@@ -26,6 +26,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var pendingClientRead = false
     /// Framing state of the response being written to the client.
     private var serializer = ResponseSerializer()
+    /// Framing state of the request body being sent to the origin.
+    private var requestChunker = ChunkedEncoder()
     /// Writes are batched: each side is flushed once per read burst of the other side.
     private var clientNeedsFlush = false
     private var originNeedsFlush = false
@@ -115,7 +117,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         if self.originNeedsFlush {
             self.originNeedsFlush = false
-            self.origin?.channel.flush()
+            self.origin?.handler.flush()
         }
     }
 
@@ -238,25 +240,26 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.record.status = Int(head.status.code)
             self.record.action = "TCP_MISS"
             self.writeComplete(head: head, body: buffer, closeAfter: closeAfter)
-        case .sendRequest(let head, let body, let end):
+        case .sendRequest(let plan, let body, let end):
             guard let origin = self.origin else { return }
             origin.handler.noteActivity()
-            origin.handler.expectResponse(requestWasHEAD: head.method == .HEAD)
-            origin.channel.write(HTTPClientRequestPart.head(head), promise: nil)
-            for buffer in body { origin.channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil) }
-            if end { origin.channel.write(HTTPClientRequestPart.end(nil), promise: nil) }
-            self.flushOrigin(origin.channel)
+            origin.handler.expectResponse(requestWasHEAD: plan.method == .HEAD)
+            origin.handler.write(OriginRequestSerializer.head(plan, allocator: context.channel.allocator))
+            self.requestChunker.begin(chunked: plan.requestFraming == .chunked)
+            for buffer in body { self.sendBodyPart(buffer, to: origin.handler, allocator: context.channel.allocator) }
+            if end { origin.handler.write(self.requestChunker.end(allocator: context.channel.allocator)) }
+            self.flushOrigin(origin.handler)
             self.resumeClientReadIfPossible()
         case .sendBody(let buffer):
             guard let origin = self.origin else { return }
             self.originNeedsFlush = true
             // An upload in progress is activity: the origin is not silent, it is listening.
             origin.handler.noteActivity()
-            origin.channel.write(HTTPClientRequestPart.body(.byteBuffer(buffer)), promise: nil)
+            self.sendBodyPart(buffer, to: origin.handler, allocator: context.channel.allocator)
         case .sendEnd:
             guard let origin = self.origin else { return }
-            origin.channel.write(HTTPClientRequestPart.end(nil), promise: nil)
-            self.flushOrigin(origin.channel)
+            origin.handler.write(self.requestChunker.end(allocator: context.channel.allocator))
+            self.flushOrigin(origin.handler)
         case .writeInformational(let plan):
             // HTTP/1.0 clients know nothing of 1xx responses.
             if self.record.clientVersion.minor >= 1 {
@@ -296,12 +299,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
+    private func sendBodyPart(_ buffer: ByteBuffer, to origin: OriginConnectionHandler, allocator: ByteBufferAllocator)
+    {
+        if let prefix = self.requestChunker.prefix(for: buffer, allocator: allocator) { origin.write(prefix) }
+        origin.write(buffer)
+    }
+
     /// Flushes now, or at the end of the client read burst in progress.
-    private func flushOrigin(_ channel: any Channel) {
+    private func flushOrigin(_ origin: OriginConnectionHandler) {
         if self.inClientReadBurst {
             self.originNeedsFlush = true
         } else {
-            channel.flush()
+            origin.flush()
         }
     }
 
@@ -497,9 +506,6 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             for handler in originHandlersToRemove {
                 // The origin handler hands the bytes behind the 101 to the glue as it leaves.
                 removals.append(originPipeline.removeHandler(context: try originPipeline.context(handler: handler)))
-                removals.append(
-                    originPipeline.removeHandler(
-                        context: try originPipeline.context(handlerType: HTTPRequestEncoder.self)))
             }
             let earlierEOF = self.clientInputClosed
             let loopBound = NIOLoopBound((tunnel, self.logger, self.headGuard), eventLoop: clientChannel.eventLoop)

@@ -37,7 +37,7 @@ struct ExchangeStateMachine {
         case respondLocally(LocalPage, reason: String, url: String, closeAfter: Bool)
         case answer(HTTPResponseHead, body: String, closeAfter: Bool)
         /// The origin is connected: send the head and whatever body arrived meanwhile.
-        case sendRequest(HTTPRequestHead, body: [ByteBuffer], end: Bool)
+        case sendRequest(ForwardPlan, body: [ByteBuffer], end: Bool)
         case sendBody(ByteBuffer)
         case sendEnd
         /// Write the head; `chunked` says how the body is framed to the client.
@@ -170,7 +170,7 @@ struct ExchangeStateMachine {
     mutating func originConnected() -> Action {
         guard case .connecting(let plan, let pending, let complete) = self.state else { return .none }
         self.state = .forwarding(plan, requestComplete: complete, response: .awaitingHead)
-        return .sendRequest(plan.originHead, body: pending, end: complete)
+        return .sendRequest(plan, body: pending, end: complete)
     }
 
     mutating func originConnectFailed(_ error: OriginConnectError) -> Action {

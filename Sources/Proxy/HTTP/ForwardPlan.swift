@@ -4,25 +4,39 @@ import NIOHTTP1
 /// through several states of the exchange, and a reference is cheaper to carry than its fields.
 final class ForwardPlan: Sendable {
     let target: RequestTarget
-    /// The request head as the origin will see it (origin-form, hop-by-hop stripped, Via added).
-    let originHead: HTTPRequestHead
+    /// The head as the client sent it; `OriginRequestSerializer` writes the origin's version.
+    let clientHead: HTTPRequestHead
+    let fields: HeadFields
     let requestFraming: BodyFraming
     /// The protocol the client asked to switch to (WebSocket), passed through as a tunnel.
     let upgrade: String?
-    let clientVersion: HTTPVersion
     let clientKeepAlive: Bool
-    var method: HTTPMethod { self.originHead.method }
+    /// `Max-Forwards` as it goes on (decremented), for OPTIONS and TRACE.
+    let maxForwards: Int?
+    /// This proxy's `Via` entry.
+    let via: String
+    /// The `X-Forwarded-For` rule and the address it adds.
+    let forwardedFor: ForwardedForMode
+    let clientIP: String
+
+    var method: HTTPMethod { self.clientHead.method }
+    var clientVersion: HTTPVersion { self.clientHead.version }
 
     init(
-        target: RequestTarget, originHead: HTTPRequestHead, requestFraming: BodyFraming, upgrade: String?,
-        clientVersion: HTTPVersion, clientKeepAlive: Bool
+        target: RequestTarget, clientHead: HTTPRequestHead, fields: HeadFields, requestFraming: BodyFraming,
+        upgrade: String?, clientKeepAlive: Bool, maxForwards: Int? = nil, via: String = "1.1 portcullis",
+        forwardedFor: ForwardedForMode = .append, clientIP: String = "-"
     ) {
         self.target = target
-        self.originHead = originHead
+        self.clientHead = clientHead
+        self.fields = fields
         self.requestFraming = requestFraming
         self.upgrade = upgrade
-        self.clientVersion = clientVersion
         self.clientKeepAlive = clientKeepAlive
+        self.maxForwards = maxForwards
+        self.via = via
+        self.forwardedFor = forwardedFor
+        self.clientIP = clientIP
     }
 }
 

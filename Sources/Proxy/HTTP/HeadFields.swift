@@ -59,7 +59,7 @@ struct HeadFields {
             self.contentType = String(decoding: value, as: UTF8.self)
         case .otherHopByHop:
             self.hasHopByHop = true
-        case .none:
+        case .via, .xForwardedFor, .none:
             break
         }
     }
@@ -160,18 +160,20 @@ struct HeadFields {
 /// Field names the proxy treats specially, recognised without allocating.
 enum FieldName {
     case connection, proxyConnection, transferEncoding, upgrade, otherHopByHop
-    case contentLength, host, maxForwards, contentType
+    case contentLength, host, maxForwards, contentType, via, xForwardedFor
     case none
 
     init(_ name: some BidirectionalCollection<UInt8>) {
         func named(_ candidate: String) -> Bool { ASCII.equalsIgnoringCase(name, candidate.utf8) }
         switch name.count {
         case 2: self = named("te") ? .otherHopByHop : .none
+        case 3: self = named("via") ? .via : .none
         case 4: self = named("host") ? .host : .none
         case 7: self = named("upgrade") ? .upgrade : (named("trailer") ? .otherHopByHop : .none)
         case 10: self = named("connection") ? .connection : (named("keep-alive") ? .otherHopByHop : .none)
         case 12: self = named("max-forwards") ? .maxForwards : (named("content-type") ? .contentType : .none)
         case 14: self = named("content-length") ? .contentLength : .none
+        case 15: self = named("x-forwarded-for") ? .xForwardedFor : .none
         case 16: self = named("proxy-connection") ? .proxyConnection : .none
         case 17: self = named("transfer-encoding") ? .transferEncoding : .none
         case 18: self = named("proxy-authenticate") ? .otherHopByHop : .none
@@ -183,7 +185,7 @@ enum FieldName {
     var isHopByHop: Bool {
         switch self {
         case .connection, .proxyConnection, .transferEncoding, .upgrade, .otherHopByHop: return true
-        case .contentLength, .host, .maxForwards, .contentType, .none: return false
+        case .contentLength, .host, .maxForwards, .contentType, .via, .xForwardedFor, .none: return false
         }
     }
 }

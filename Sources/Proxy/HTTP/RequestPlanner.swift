@@ -50,43 +50,22 @@ struct RequestPlanner: Sendable {
             return .reject(.badRequest, reason: "more than one Host header", url: uri)
         }
 
-        var headers = head.headers
-        if head.method == .OPTIONS || head.method == .TRACE, let maxForwards = fields.maxForwards {
-            guard let remaining = Int(maxForwards), remaining >= 0 else {
+        var maxForwards: Int?
+        if head.method == .OPTIONS || head.method == .TRACE, let value = fields.maxForwards {
+            guard let remaining = Int(value), remaining >= 0 else {
                 return .reject(.badRequest, reason: "malformed Max-Forwards", url: uri)
             }
             if remaining == 0 { return self.answerAsFinalRecipient(head) }
-            headers.replaceOrAdd(name: "Max-Forwards", value: String(remaining - 1))
+            maxForwards = remaining - 1
         }
         let upgrade = fields.upgradeProtocol
         let keepAlive = fields.wantsKeepAlive(version: head.version)
-        fields.stripHopByHop(&headers)
-        if fields.hostCount == 0 {
-            headers.add(name: "Host", value: target.hostHeader)
-        } else {
-            headers.replaceOrAdd(name: "Host", value: target.hostHeader)
-        }
-        switch framing {
-        case .chunked: headers.add(name: "Transfer-Encoding", value: "chunked")
-        case .none, .contentLength, .untilClose: break
-        }
-        if let upgrade {
-            headers.add(name: "Connection", value: "Upgrade")
-            headers.add(name: "Upgrade", value: upgrade)
-        }
-        headers.appendToList(
-            name: "Via", value: head.version.minor == 0 ? "1.0 \(self.viaName)" : "1.1 \(self.viaName)")
-        switch self.forwardedFor {
-        case .append: headers.appendToList(name: "X-Forwarded-For", value: clientIP)
-        case .delete: headers.remove(name: "X-Forwarded-For")
-        case .transparent: break
-        }
-        let originHead = HTTPRequestHead(
-            version: .http1_1, method: head.method, uri: target.originForm, headers: headers)
         return .forward(
             ForwardPlan(
-                target: target, originHead: originHead, requestFraming: framing, upgrade: upgrade,
-                clientVersion: head.version, clientKeepAlive: keepAlive && upgrade == nil))
+                target: target, clientHead: head, fields: fields, requestFraming: framing, upgrade: upgrade,
+                clientKeepAlive: keepAlive && upgrade == nil, maxForwards: maxForwards,
+                via: head.version.minor == 0 ? "1.0 \(self.viaName)" : "1.1 \(self.viaName)",
+                forwardedFor: self.forwardedFor, clientIP: clientIP))
     }
 
     private func planConnect(_ head: HTTPRequestHead) -> RequestDisposition {

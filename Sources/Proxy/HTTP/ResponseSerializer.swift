@@ -6,14 +6,13 @@ import NIOHTTP1
 /// type-erased message) for every part of every response.
 struct ResponseSerializer {
     /// Chunked framing for the body of the response being written.
-    private(set) var isChunked = false
-    private var wroteChunk = false
+    private var chunker = ChunkedEncoder()
+    var isChunked: Bool { self.chunker.isActive }
 
     /// The client's head for an origin response, ending with the empty line; the body that
     /// follows is framed as the plan says.
     mutating func head(_ plan: ResponsePlan, allocator: ByteBufferAllocator) -> ByteBuffer {
-        self.isChunked = plan.clientFraming == .chunked
-        self.wroteChunk = false
+        self.chunker.begin(chunked: plan.clientFraming == .chunked)
         return Self.encode(plan, allocator: allocator)
     }
 
@@ -79,34 +78,11 @@ struct ResponseSerializer {
 
     /// The framing that goes before a body part (nil when the part goes as it is).
     mutating func chunkPrefix(for part: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer? {
-        guard self.isChunked, part.readableBytes > 0 else { return nil }
-        var prefix = allocator.buffer(capacity: 20)
-        // The CRLF that closes the previous chunk travels with the next chunk's size line.
-        if self.wroteChunk { prefix.writeStaticString("\r\n") }
-        Self.writeHex(part.readableBytes, to: &prefix)
-        prefix.writeStaticString("\r\n")
-        self.wroteChunk = true
-        return prefix
+        self.chunker.prefix(for: part, allocator: allocator)
     }
 
     /// What ends the body: the last chunk for chunked framing, nothing otherwise.
     mutating func end(allocator: ByteBufferAllocator) -> ByteBuffer {
-        guard self.isChunked else { return allocator.buffer(capacity: 0) }
-        var end = allocator.buffer(capacity: 8)
-        if self.wroteChunk { end.writeStaticString("\r\n") }
-        end.writeStaticString("0\r\n\r\n")
-        self.isChunked = false
-        self.wroteChunk = false
-        return end
-    }
-
-    private static func writeHex(_ value: Int, to buffer: inout ByteBuffer) {
-        let digits = Array("0123456789abcdef".utf8)
-        var shift = (Int.bitWidth - value.leadingZeroBitCount + 3) / 4 * 4 - 4
-        if shift < 0 { shift = 0 }
-        while shift >= 0 {
-            buffer.writeInteger(digits[(value >> shift) & 0xF])
-            shift -= 4
-        }
+        self.chunker.end(allocator: allocator)
     }
 }

@@ -19,8 +19,8 @@ protocol OriginConnectionDelegate: AnyObject {
 final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     private var parser = OriginResponseParser()
     /// Bytes read but not yet parsed (a partial head or chunk line).
@@ -50,6 +50,15 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     func handlerRemoved(context: ChannelHandlerContext) {
         self.disarmTimeout()
         self.context = nil
+    }
+
+    /// Writes request bytes from this handler's place in the pipeline (nothing is behind it).
+    func write(_ buffer: ByteBuffer) {
+        self.context?.write(Self.wrapOutboundOut(buffer), promise: nil)
+    }
+
+    func flush() {
+        self.context?.flush()
     }
 
     /// A request is about to be written: its response is what comes next.

@@ -20,12 +20,9 @@ struct OriginConnector: Sendable {
     ) -> EventLoopFuture<any Channel> {
         self.connect(host: host, port: port, on: loop) { channel in
             channel.eventLoop.makeCompletedFuture {
-                var encoderConfiguration = HTTPRequestEncoder.Configuration()
-                encoderConfiguration.automaticallySetFramingHeaders = false
-                let sync = channel.pipeline.syncOperations
-                try sync.addHandler(HTTPRequestEncoder(configuration: encoderConfiguration))
-                // Responses are parsed by the handler itself (OriginResponseParser), in place.
-                try sync.addHandler(OriginConnectionHandler(readTimeout: readTimeout))
+                // The handler writes requests as bytes and parses responses in place
+                // (OriginRequestSerializer, OriginResponseParser): no HTTP codec handlers.
+                try channel.pipeline.syncOperations.addHandler(OriginConnectionHandler(readTimeout: readTimeout))
             }
         }
     }

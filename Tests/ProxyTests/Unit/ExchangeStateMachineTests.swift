@@ -6,11 +6,7 @@ import Testing
 
 /// The exchange state machine driven without any channel: events in, actions out.
 struct ExchangeStateMachineTests {
-    private let plan = ForwardPlan(
-        target: RequestTarget(scheme: "http", host: "e.com", port: 80, originForm: "/"),
-        originHead: HTTPRequestHead(version: .http1_1, method: .POST, uri: "/"), requestFraming: .contentLength(6),
-        upgrade: nil,
-        clientVersion: .http1_1, clientKeepAlive: true)
+    private let plan = ForwardPlan.fixture(method: .POST, framing: .contentLength(6))
 
     private func machine(maxBody: Int64 = 0) -> ExchangeStateMachine {
         ExchangeStateMachine(maxRequestBodyBytes: maxBody, viaName: "portcullis")
@@ -31,10 +27,10 @@ struct ExchangeStateMachineTests {
         guard case .none = machine.requestBody(self.buffer("abc")) else { Issue.record("body should wait"); return }
         guard case .none = machine.requestBody(self.buffer("def")) else { Issue.record("body should wait"); return }
         guard case .none = machine.requestEnd() else { Issue.record("end should wait"); return }
-        guard case .sendRequest(let head, let body, let end) = machine.originConnected() else {
+        guard case .sendRequest(let sent, let body, let end) = machine.originConnected() else {
             Issue.record("expected sendRequest"); return
         }
-        #expect(head.uri == "/")
+        #expect(sent === self.plan)
         #expect(body.map { String(buffer: $0) } == ["abc", "def"])
         #expect(end)
     }
@@ -175,10 +171,7 @@ struct ExchangeStateMachineTests {
     }
 
     @Test func aStalePooledConnectionIsRetriedOnlyForBodilessRequests() {
-        let getPlan = ForwardPlan(
-            target: self.plan.target, originHead: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/"),
-            requestFraming: .none,
-            upgrade: nil, clientVersion: .http1_1, clientKeepAlive: true)
+        let getPlan = ForwardPlan.fixture(method: .GET)
         var machine = self.machine()
         _ = machine.requestHead(.forward(getPlan), hasBody: false)
         _ = machine.requestEnd()
@@ -190,9 +183,7 @@ struct ExchangeStateMachineTests {
         }
         #expect(fresh)
 
-        let bodilessPost = ForwardPlan(
-            target: self.plan.target, originHead: HTTPRequestHead(version: .http1_1, method: .POST, uri: "/"),
-            requestFraming: .none, upgrade: nil, clientVersion: .http1_1, clientKeepAlive: true)
+        let bodilessPost = ForwardPlan.fixture(method: .POST)
         guard case .none = ExchangeStateMachine.retried(bodilessPost) else {
             Issue.record("a POST must not be retried, even without a body")
             return

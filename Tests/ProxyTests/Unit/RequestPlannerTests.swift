@@ -1,3 +1,5 @@
+import Foundation
+import NIOCore
 import NIOHTTP1
 import Testing
 
@@ -31,15 +33,34 @@ struct RequestPlannerTests {
 
     struct PlanMismatch: Error {}
 
+    /// The request head the origin gets, as wire bytes.
+    private func wire(_ plan: ForwardPlan) -> String {
+        String(buffer: OriginRequestSerializer.head(plan, allocator: ByteBufferAllocator()))
+    }
+
+    /// The values of `name` in the origin's head.
+    private func field(_ plan: ForwardPlan, _ name: String) -> [String] {
+        self.wire(plan).components(separatedBy: "\r\n").dropFirst().compactMap { line in
+            let parts = line.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == name.lowercased() else { return nil }
+            return parts[1].trimmingCharacters(in: .whitespaces)
+        }
+    }
+
+    private func names(_ plan: ForwardPlan) -> [String] {
+        self.wire(plan).components(separatedBy: "\r\n").dropFirst().compactMap { line in
+            line.split(separator: ":", maxSplits: 1).first.map { $0.lowercased() }
+        }
+    }
+
     @Test func absoluteFormBecomesOriginFormWithHostFromTheURL() throws {
         let plan = try self.forwarded(
             self.planner.plan(
                 self.head(.GET, "http://example.com:8080/p?q", [("Host", "wrong.example")]), clientIP: "10.0.0.9"))
-        #expect(plan.originHead.uri == "/p?q")
-        #expect(plan.originHead.version == .http1_1)
-        #expect(plan.originHead.headers["Host"] == ["example.com:8080"])
-        #expect(plan.originHead.headers["Via"] == ["1.1 portcullis"])
-        #expect(plan.originHead.headers["X-Forwarded-For"] == ["10.0.0.9"])
+        #expect(
+            self.wire(plan)
+                == "GET /p?q HTTP/1.1\r\nHost: example.com:8080\r\nVia: 1.1 portcullis\r\nX-Forwarded-For: 10.0.0.9\r\n\r\n"
+        )
         #expect(plan.clientKeepAlive)
         #expect(plan.requestFraming == .none)
     }
@@ -55,8 +76,7 @@ struct RequestPlannerTests {
                         ("X-End-To-End", "kept"),
                     ]),
                 clientIP: "::1"))
-        let names = plan.originHead.headers.map { $0.name.lowercased() }
-        #expect(names.sorted() == ["host", "via", "x-end-to-end", "x-forwarded-for"])
+        #expect(self.names(plan).sorted() == ["host", "via", "x-end-to-end", "x-forwarded-for"])
     }
 
     @Test func viaAndForwardedForAppendToExistingValues() throws {
@@ -66,8 +86,8 @@ struct RequestPlannerTests {
                     .GET, "http://example.com/", [("Via", "1.1 upstream"), ("X-Forwarded-For", "192.0.2.1")],
                     version: .http1_0),
                 clientIP: "10.0.0.1"))
-        #expect(plan.originHead.headers["Via"] == ["1.1 upstream, 1.0 portcullis"])
-        #expect(plan.originHead.headers["X-Forwarded-For"] == ["192.0.2.1, 10.0.0.1"])
+        #expect(self.field(plan, "Via") == ["1.1 upstream, 1.0 portcullis"])
+        #expect(self.field(plan, "X-Forwarded-For") == ["192.0.2.1, 10.0.0.1"])
         #expect(!plan.clientKeepAlive)
     }
 
@@ -77,12 +97,12 @@ struct RequestPlannerTests {
         let transparent = try self.forwarded(
             RequestPlanner(configuration: configuration).plan(
                 self.head(.GET, "http://e.com/", [("X-Forwarded-For", "192.0.2.1")]), clientIP: "10.0.0.1"))
-        #expect(transparent.originHead.headers["X-Forwarded-For"] == ["192.0.2.1"])
+        #expect(self.field(transparent, "X-Forwarded-For") == ["192.0.2.1"])
         configuration.forwardedFor = .delete
         let deleted = try self.forwarded(
             RequestPlanner(configuration: configuration).plan(
                 self.head(.GET, "http://e.com/", [("X-Forwarded-For", "192.0.2.1")]), clientIP: "10.0.0.1"))
-        #expect(deleted.originHead.headers["X-Forwarded-For"].isEmpty)
+        #expect(self.field(deleted, "X-Forwarded-For").isEmpty)
     }
 
     @Test func bodyFramingIsKeptAndSmugglingRefused() throws {
@@ -90,7 +110,7 @@ struct RequestPlannerTests {
             self.planner.plan(
                 self.head(.POST, "http://e.com/", [("Transfer-Encoding", "chunked")]), clientIP: "1.1.1.1"))
         #expect(chunked.requestFraming == .chunked)
-        #expect(chunked.originHead.headers["Transfer-Encoding"] == ["chunked"])
+        #expect(self.field(chunked, "Transfer-Encoding") == ["chunked"])
         let sized = try self.forwarded(
             self.planner.plan(
                 self.head(.POST, "http://e.com/", [("Content-Length", "5"), ("Content-Length", "5")]),
@@ -139,7 +159,7 @@ struct RequestPlannerTests {
     @Test func maxForwardsIsDecrementedOrAnsweredAtZero() throws {
         let plan = try self.forwarded(
             self.planner.plan(self.head(.OPTIONS, "http://e.com/", [("Max-Forwards", "3")]), clientIP: "1.1.1.1"))
-        #expect(plan.originHead.headers["Max-Forwards"] == ["2"])
+        #expect(self.field(plan, "Max-Forwards") == ["2"])
         guard
             case .answer(let head, let body) = self.planner.plan(
                 self.head(.TRACE, "http://e.com/", [("Max-Forwards", "0"), ("Cookie", "secret"), ("X-A", "b")]),
@@ -162,8 +182,8 @@ struct RequestPlannerTests {
                 self.head(.GET, "http://e.com/ws", [("Connection", "Upgrade"), ("Upgrade", "websocket")]),
                 clientIP: "1.1.1.1"))
         #expect(plan.upgrade == "websocket")
-        #expect(plan.originHead.headers["Upgrade"] == ["websocket"])
-        #expect(plan.originHead.headers["Connection"] == ["Upgrade"])
+        #expect(self.field(plan, "Upgrade") == ["websocket"])
+        #expect(self.field(plan, "Connection") == ["Upgrade"])
         #expect(!plan.clientKeepAlive)
     }
 

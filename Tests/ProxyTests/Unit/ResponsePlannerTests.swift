@@ -10,10 +10,7 @@ struct ResponsePlannerTests {
         _ wire: String, method: HTTPMethod = .GET, client: HTTPVersion = .http1_1, keepAlive: Bool = true,
         upgrade: String? = nil
     ) -> ResponsePlan {
-        let request = ForwardPlan(
-            target: RequestTarget(scheme: "http", host: "e.com", port: 80, originForm: "/"),
-            originHead: HTTPRequestHead(version: .http1_1, method: method, uri: "/"), requestFraming: .none,
-            upgrade: upgrade, clientVersion: client, clientKeepAlive: keepAlive)
+        let request = ForwardPlan.fixture(method: method, upgrade: upgrade, clientVersion: client, keepAlive: keepAlive)
         var parser = OriginResponseParser()
         parser.expectResponse(requestWasHEAD: method == .HEAD)
         var buffer = ByteBuffer(string: wire)

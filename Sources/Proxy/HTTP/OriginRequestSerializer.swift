@@ -1,0 +1,102 @@
+import NIOCore
+import NIOHTTP1
+
+/// Writes the request the origin gets, straight from the client's head: origin-form target,
+/// HTTP/1.1, `Host` from the URL, the client's field lines less hop-by-hop ones, then the
+/// proxy's own (`Via`, `X-Forwarded-For`, framing). No intermediate header list is built.
+enum OriginRequestSerializer {
+    static func head(_ plan: ForwardPlan, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: 512)
+        buffer.writeString(plan.method.rawValue)
+        buffer.writeInteger(UInt8(ascii: " "))
+        buffer.writeString(plan.target.originForm)
+        buffer.writeStaticString(" HTTP/1.1\r\nHost: ")
+        buffer.writeString(plan.target.hostHeader)
+        buffer.writeStaticString("\r\n")
+
+        var via: String?
+        var forwardedFor: String?
+        for (name, value) in plan.clientHead.headers {
+            if plan.fields.hasHopByHop && plan.fields.isDropped(name: name.utf8) { continue }
+            switch FieldName(name.utf8) {
+            case .host:
+                continue
+            case .maxForwards where plan.maxForwards != nil:
+                continue
+            case .via:
+                via = via.map { $0 + ", " + value } ?? value
+                continue
+            case .xForwardedFor where plan.forwardedFor != .transparent:
+                forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
+                continue
+            default:
+                break
+            }
+            Self.writeField(name, value, to: &buffer)
+        }
+        if let maxForwards = plan.maxForwards { Self.writeField("Max-Forwards", String(maxForwards), to: &buffer) }
+        if plan.requestFraming == .chunked { buffer.writeStaticString("Transfer-Encoding: chunked\r\n") }
+        if let upgrade = plan.upgrade {
+            buffer.writeStaticString("Connection: Upgrade\r\n")
+            Self.writeField("Upgrade", upgrade, to: &buffer)
+        }
+        Self.writeField("Via", via.map { $0 + ", " + plan.via } ?? plan.via, to: &buffer)
+        if plan.forwardedFor == .append {
+            Self.writeField(
+                "X-Forwarded-For", forwardedFor.map { $0 + ", " + plan.clientIP } ?? plan.clientIP, to: &buffer)
+        }
+        buffer.writeStaticString("\r\n")
+        return buffer
+    }
+
+    private static func writeField(_ name: String, _ value: String, to buffer: inout ByteBuffer) {
+        buffer.writeString(name)
+        buffer.writeStaticString(": ")
+        buffer.writeString(value)
+        buffer.writeStaticString("\r\n")
+    }
+}
+
+/// Chunked transfer coding for a body the proxy re-frames (RFC 9112 §7.1): a size line before
+/// each part, the last chunk at the end. The CRLF that closes a chunk travels with the next.
+struct ChunkedEncoder {
+    private(set) var isActive = false
+    private var wroteChunk = false
+
+    mutating func begin(chunked: Bool) {
+        self.isActive = chunked
+        self.wroteChunk = false
+    }
+
+    /// The framing that goes before a body part (nil when the part goes as it is).
+    mutating func prefix(for part: ByteBuffer, allocator: ByteBufferAllocator) -> ByteBuffer? {
+        guard self.isActive, part.readableBytes > 0 else { return nil }
+        var prefix = allocator.buffer(capacity: 20)
+        if self.wroteChunk { prefix.writeStaticString("\r\n") }
+        Self.writeHex(part.readableBytes, to: &prefix)
+        prefix.writeStaticString("\r\n")
+        self.wroteChunk = true
+        return prefix
+    }
+
+    /// What ends the body: the last chunk, or nothing when not chunked.
+    mutating func end(allocator: ByteBufferAllocator) -> ByteBuffer {
+        guard self.isActive else { return allocator.buffer(capacity: 0) }
+        var end = allocator.buffer(capacity: 8)
+        if self.wroteChunk { end.writeStaticString("\r\n") }
+        end.writeStaticString("0\r\n\r\n")
+        self.isActive = false
+        self.wroteChunk = false
+        return end
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    private static func writeHex(_ value: Int, to buffer: inout ByteBuffer) {
+        var shift = max(0, (Int.bitWidth - value.leadingZeroBitCount + 3) / 4 * 4 - 4)
+        while shift >= 0 {
+            buffer.writeInteger(Self.hexDigits[(value >> shift) & 0xF])
+            shift -= 4
+        }
+    }
+}

@@ -1,0 +1,17 @@
+import NIOHTTP1
+
+@testable import Proxy
+
+extension ForwardPlan {
+    /// A plan for `http://e.com/` as the planner would make it for a simple client request.
+    static func fixture(
+        method: HTTPMethod = .GET, framing: BodyFraming = .none, upgrade: String? = nil,
+        clientVersion: HTTPVersion = .http1_1, keepAlive: Bool = true
+    ) -> ForwardPlan {
+        ForwardPlan(
+            target: RequestTarget(scheme: "http", host: "e.com", port: 80, originForm: "/"),
+            clientHead: HTTPRequestHead(version: clientVersion, method: method, uri: "http://e.com/"),
+            fields: HeadFields(),
+            requestFraming: framing, upgrade: upgrade, clientKeepAlive: keepAlive)
+    }
+}
