@@ -54,6 +54,7 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     /// Writes request bytes from this handler's place in the pipeline (nothing is behind it).
     func write(_ buffer: ByteBuffer) {
+        guard buffer.readableBytes > 0 else { return }
         self.context?.write(Self.wrapOutboundOut(buffer), promise: nil)
     }
 
