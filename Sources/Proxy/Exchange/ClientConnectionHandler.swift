@@ -271,6 +271,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.record.status = plan.head.status
             self.record.contentType = plan.head.fields.contentType
             self.clientNeedsFlush = true
+            switch plan.originFraming {
+            case .chunked, .untilClose: self.origin?.handler.setBulkReads(true)
+            case .contentLength(let length) where length > 256 * 1024: self.origin?.handler.setBulkReads(true)
+            default: break
+            }
             let bytes = self.serializer.head(plan, allocator: context.channel.allocator)
             context.write(Self.wrapOutboundOut(bytes), promise: nil)
         case .writeResponseBody(let buffer):

@@ -65,7 +65,20 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// A request is about to be written: its response is what comes next.
     func expectResponse(requestWasHEAD: Bool) {
         self.parser.expectResponse(requestWasHEAD: requestWasHEAD)
+        self.setBulkReads(false)
     }
+
+    /// Reads are sized for the body that comes: one read per readiness event for small
+    /// messages (a second would only meet EAGAIN), larger and several for a big body.
+    func setBulkReads(_ bulk: Bool) {
+        guard bulk != self.bulkReads, let options = self.context?.channel.syncOptions else { return }
+        self.bulkReads = bulk
+        try? options.setOption(.maxMessagesPerRead, value: bulk ? UInt(4) : UInt(1))
+        try? options.setOption(.recvAllocator, value: bulk ? Tunnel.bulkReads : Self.smallReads)
+    }
+
+    private var bulkReads = false
+    private static let smallReads = AdaptiveRecvByteBufferAllocator()
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.lastActivity = context.eventLoop.now

@@ -41,9 +41,16 @@ final class Tunnel {
         tunnel.origin = originGlue
         try client.pipeline.syncOperations.addHandler(clientGlue)
         try origin.pipeline.syncOperations.addHandler(originGlue)
+        // A tunnel moves bulk bytes: larger reads, several per readiness event, fewer syscalls.
+        for channel in [client, origin] {
+            try channel.syncOptions?.setOption(.recvAllocator, value: Self.bulkReads)
+            try channel.syncOptions?.setOption(.maxMessagesPerRead, value: 4)
+        }
         tunnel.armIdleCheck(on: client.eventLoop)
         return tunnel
     }
+
+    static let bulkReads = AdaptiveRecvByteBufferAllocator(minimum: 4096, initial: 65536, maximum: 262_144)
 
     /// Both pipelines are pure byte pipes now: write what was held and start reading.
     /// `clientInputClosed`: the client half-closed before the tunnel was ready; its EOF is
