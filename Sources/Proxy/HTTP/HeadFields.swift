@@ -116,17 +116,6 @@ struct HeadFields {
             && self.connectionListed.contains { ASCII.equalsIgnoringCase(name, $0.utf8) }
     }
 
-    /// Removes hop-by-hop fields and those named in `Connection`.
-    func stripHopByHop(_ headers: inout HTTPHeaders) {
-        guard self.hasHopByHop else { return }
-        // Usually one or two fields go: remove them in place rather than rebuild the head.
-        var doomed: [String] = []
-        for (name, _) in headers where self.isDropped(name: name.utf8) {
-            if !doomed.contains(where: { ASCII.equalsIgnoringCase($0.utf8, name.utf8) }) { doomed.append(name) }
-        }
-        for name in doomed { headers.remove(name: name) }
-    }
-
     private mutating func noteContentLength(_ value: some BidirectionalCollection<UInt8>) {
         var parsed: Int64 = 0
         let digits = ASCII.trimmed(value)

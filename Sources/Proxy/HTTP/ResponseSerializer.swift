@@ -7,7 +7,6 @@ import NIOHTTP1
 struct ResponseSerializer {
     /// Chunked framing for the body of the response being written.
     private var chunker = ChunkedEncoder()
-    var isChunked: Bool { self.chunker.isActive }
 
     /// The client's head for an origin response, ending with the empty line; the body that
     /// follows is framed as the plan says.
