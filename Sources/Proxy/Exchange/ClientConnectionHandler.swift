@@ -300,6 +300,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .abort(let closeOrigin):
             if closeOrigin { self.abandonOrigin() }
             self.logExchange(action: "TCP_MISS_ABORTED")
+            // What was already received goes out before the close that tells the client the
+            // response is cut short (its framing cannot complete).
+            context.flush()
             context.close(promise: nil)
         }
     }

@@ -64,6 +64,35 @@ extension Integration {
             }
         }
 
+        @Test(arguments: [
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
+            "HTTP/1.1 200 OK\r\nBad Field Name: x\r\n\r\n",
+            "HTTP/9.9 200 OK\r\n\r\n",
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+        ])
+        func malformedOriginResponseGets502(response: String) async throws {
+            let origin = try ScriptedOrigin(.raw(response))
+            defer { origin.stop() }
+            try await withProxyAndNginx { proxy, _, scratch in
+                let answer = try proxy.curl.get("http://127.0.0.1:\(origin.port)/", directory: scratch)
+                #expect(answer.status == 502, "\(response.debugDescription)")
+                #expect(answer.header("X-Portcullis-Error") == "origin_unreachable")
+            }
+        }
+
+        @Test func brokenChunkedBodyClosesTheClientConnection() async throws {
+            let origin = try ScriptedOrigin(
+                .raw("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n"))
+            defer { origin.stop() }
+            try await withProxyAndNginx { proxy, _, scratch in
+                let answer = try proxy.curl.get("http://127.0.0.1:\(origin.port)/", directory: scratch)
+                #expect(answer.status == 200)
+                #expect(String(decoding: answer.body, as: UTF8.self) == "hello")
+                // The chunked response to the client is cut short: curl reports an error.
+                #expect(answer.exitCode != 0)
+            }
+        }
+
         @Test func clientOutsideAllowedNetworksGets403() async throws {
             try await withProxyAndNginx({ $0.allowedClients = [try! IPNetwork(parsing: "10.0.0.0/8")] }) {
                 proxy, nginx, scratch in

@@ -17,6 +17,8 @@ final class ScriptedOrigin: @unchecked Sendable {
         case closeWithoutAnswer
         /// Answers 101 Switching Protocols and echoes every byte back.
         case upgradeEcho
+        /// Sends exactly these bytes, then closes.
+        case raw(String)
     }
 
     let port: Int
@@ -82,6 +84,10 @@ final class ScriptedOrigin: @unchecked Sendable {
         case .blackHole:
             while !self.lock.withLock({ self.stopped }) { usleep(50_000) }
         case .closeWithoutAnswer:
+            self.closeConnection(fd)
+        case .raw(let bytes):
+            try? socket.send(bytes)
+            usleep(50_000)
             self.closeConnection(fd)
         case .upgradeEcho:
             try? socket.send("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
