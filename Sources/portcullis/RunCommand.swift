@@ -10,35 +10,38 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run the proxy (the default command).",
-        discussion: """
-            Every setting can be given, from highest priority to lowest: as a flag, as an
-            environment variable PORTCULLIS_<NAME> (upper case, '-' becomes '_', lists are
-            comma-separated: PORTCULLIS_LISTEN=127.0.0.1:3128,[::1]:3128), or as a key of the
-            JSON configuration file named by --config ({"listen": ["0.0.0.0:3128"],
-            "connect-ports": [443, 8443]}). Durations are whole seconds.
-
-            Settings (flag / file key / environment variable):
-              --listen           listen            PORTCULLIS_LISTEN
-              --data-dir         data-dir          PORTCULLIS_DATA_DIR
-              --connect-ports    connect-ports     PORTCULLIS_CONNECT_PORTS
-              --allow-client     allow-clients     PORTCULLIS_ALLOW_CLIENTS
-              --deny-destination deny-destinations PORTCULLIS_DENY_DESTINATIONS
-              --access-log       access-log        PORTCULLIS_ACCESS_LOG
-              --pages-dir        pages-dir         PORTCULLIS_PAGES_DIR
-              --forwarded-for    forwarded-for     PORTCULLIS_FORWARDED_FOR
-              --max-header-bytes max-header-bytes  PORTCULLIS_MAX_HEADER_BYTES
-              --max-request-body max-request-body  PORTCULLIS_MAX_REQUEST_BODY
-              --max-connections  max-connections   PORTCULLIS_MAX_CONNECTIONS
-              --header-timeout   header-timeout    PORTCULLIS_HEADER_TIMEOUT
-              --idle-timeout     idle-timeout      PORTCULLIS_IDLE_TIMEOUT
-              --connect-timeout  connect-timeout   PORTCULLIS_CONNECT_TIMEOUT
-              --read-timeout     read-timeout      PORTCULLIS_READ_TIMEOUT
-              --tunnel-idle-timeout tunnel-idle-timeout PORTCULLIS_TUNNEL_IDLE_TIMEOUT
-              --shutdown-grace   shutdown-grace    PORTCULLIS_SHUTDOWN_GRACE
-              --threads          threads           PORTCULLIS_THREADS
-              --log-level        log-level         PORTCULLIS_LOG_LEVEL
-            """
+        discussion: Self.settingsHelp
     )
+
+    /// The settings, documented for `portcullis --help` and `portcullis run --help` alike.
+    static let settingsHelp = """
+        Every setting can be given, from highest priority to lowest: as a flag, as an \
+        environment variable PORTCULLIS_<NAME> (upper case, '-' becomes '_', lists are \
+        comma-separated: PORTCULLIS_LISTEN=127.0.0.1:3128,[::1]:3128), or as a key of the \
+        JSON configuration file named by --config ({"listen": ["0.0.0.0:3128"], \
+        "connect-ports": [443, 8443]}). Durations are whole seconds.
+
+        Settings (flag / file key / environment variable):
+          --listen           listen            PORTCULLIS_LISTEN
+          --data-dir         data-dir          PORTCULLIS_DATA_DIR
+          --connect-ports    connect-ports     PORTCULLIS_CONNECT_PORTS
+          --allow-client     allow-clients     PORTCULLIS_ALLOW_CLIENTS
+          --deny-destination deny-destinations PORTCULLIS_DENY_DESTINATIONS
+          --access-log       access-log        PORTCULLIS_ACCESS_LOG
+          --pages-dir        pages-dir         PORTCULLIS_PAGES_DIR
+          --forwarded-for    forwarded-for     PORTCULLIS_FORWARDED_FOR
+          --max-header-bytes max-header-bytes  PORTCULLIS_MAX_HEADER_BYTES
+          --max-request-body max-request-body  PORTCULLIS_MAX_REQUEST_BODY
+          --max-connections  max-connections   PORTCULLIS_MAX_CONNECTIONS
+          --header-timeout   header-timeout    PORTCULLIS_HEADER_TIMEOUT
+          --idle-timeout     idle-timeout      PORTCULLIS_IDLE_TIMEOUT
+          --connect-timeout  connect-timeout   PORTCULLIS_CONNECT_TIMEOUT
+          --read-timeout     read-timeout      PORTCULLIS_READ_TIMEOUT
+          --tunnel-idle-timeout tunnel-idle-timeout PORTCULLIS_TUNNEL_IDLE_TIMEOUT
+          --shutdown-grace   shutdown-grace    PORTCULLIS_SHUTDOWN_GRACE
+          --threads          threads           PORTCULLIS_THREADS
+          --log-level        log-level         PORTCULLIS_LOG_LEVEL
+        """
 
     @Option(
         name: .customLong("listen"),

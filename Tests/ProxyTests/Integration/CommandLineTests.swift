@@ -59,6 +59,9 @@ extension Integration {
             let top = try Subprocess.run(Self.executable, ["--help"])
             #expect(top.status == 0)
             #expect(top.output.contains("run"))
+            for word in ["--listen", "--data-dir", "--connect-ports", "--config", "PORTCULLIS_LISTEN"] {
+                #expect(top.output.contains(word), "portcullis --help does not mention \(word)")
+            }
         }
 
         @Test func badValuesAreRefusedNamingTheSetting() throws {
