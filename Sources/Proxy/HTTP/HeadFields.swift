@@ -44,7 +44,7 @@ struct HeadFields {
             self.hasHopByHop = true
             self.hasTransferEncoding = true
             let codings = value.split(separator: UInt8(ascii: ","))
-            self.isChunked = codings.last.map { ASCII.equalsIgnoringCase(ASCII.trimmed($0), "chunked".utf8) } ?? false
+            self.isChunked = codings.last.map { ASCII.matchesLowercase(ASCII.trimmed($0), "chunked") } ?? false
         case .connection, .proxyConnection:
             self.hasHopByHop = true
             self.noteConnectionTokens(value)
@@ -133,11 +133,11 @@ struct HeadFields {
     private mutating func noteConnectionTokens(_ value: some BidirectionalCollection<UInt8>) {
         for rawToken in value.split(separator: UInt8(ascii: ",")) {
             let token = ASCII.trimmed(rawToken)
-            if ASCII.equalsIgnoringCase(token, "close".utf8) {
+            if ASCII.matchesLowercase(token, "close") {
                 self.connectionClose = true
-            } else if ASCII.equalsIgnoringCase(token, "keep-alive".utf8) {
+            } else if ASCII.matchesLowercase(token, "keep-alive") {
                 self.connectionKeepAlive = true
-            } else if ASCII.equalsIgnoringCase(token, "upgrade".utf8) {
+            } else if ASCII.matchesLowercase(token, "upgrade") {
                 self.connectionUpgrade = true
             } else if !token.isEmpty {
                 self.connectionListed.append(String(decoding: token, as: UTF8.self))
@@ -153,7 +153,7 @@ enum FieldName {
     case none
 
     init(_ name: some BidirectionalCollection<UInt8>) {
-        func named(_ candidate: String) -> Bool { ASCII.equalsIgnoringCase(name, candidate.utf8) }
+        func named(_ candidate: StaticString) -> Bool { ASCII.matchesLowercase(name, candidate) }
         switch name.count {
         case 2: self = named("te") ? .otherHopByHop : .none
         case 3: self = named("via") ? .via : .none
@@ -190,6 +190,20 @@ enum ASCII {
             if Self.lowercased(x) != Self.lowercased(y) { return false }
         }
         return true
+    }
+
+    /// Whether `bytes`, lower-cased, are `lowercase` (which must be lower-case ASCII).
+    @inline(__always)
+    static func matchesLowercase(_ bytes: some BidirectionalCollection<UInt8>, _ lowercase: StaticString) -> Bool {
+        lowercase.withUTF8Buffer { expected in
+            guard bytes.count == expected.count else { return false }
+            var index = 0
+            for byte in bytes {
+                if Self.lowercased(byte) != expected[index] { return false }
+                index += 1
+            }
+            return true
+        }
     }
 
     @inline(__always)

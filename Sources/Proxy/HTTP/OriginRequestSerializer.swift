@@ -11,7 +11,7 @@ enum OriginRequestSerializer {
         buffer.writeInteger(UInt8(ascii: " "))
         buffer.writeString(plan.target.originForm)
         buffer.writeStaticString(" HTTP/1.1\r\nHost: ")
-        buffer.writeString(plan.target.hostHeader)
+        plan.target.writeHostHeader(to: &buffer)
         buffer.writeStaticString("\r\n")
 
         var via: String?

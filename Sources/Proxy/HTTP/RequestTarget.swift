@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The destination named by a request: the absolute-form URL of a forward-proxy request
 /// (`http://host:port/path?query`) or the authority of a CONNECT (`host:port`).
 public struct RequestTarget: Sendable, Hashable {
@@ -19,6 +21,28 @@ public struct RequestTarget: Sendable, Hashable {
     public var hostHeader: String {
         let host = self.host.contains(":") ? "[\(self.host)]" : self.host
         return self.port == Self.defaultPort(self.scheme) ? host : "\(host):\(self.port)"
+    }
+
+    /// Writes `hostHeader` straight into `buffer` (the hot path: no String is made).
+    func writeHostHeader(to buffer: inout ByteBuffer) {
+        let isIPv6 = self.host.utf8.contains(UInt8(ascii: ":"))
+        if isIPv6 { buffer.writeInteger(UInt8(ascii: "[")) }
+        buffer.writeString(self.host)
+        if isIPv6 { buffer.writeInteger(UInt8(ascii: "]")) }
+        if self.port != Self.defaultPort(self.scheme) {
+            buffer.writeInteger(UInt8(ascii: ":"))
+            var digits = (UInt8(0), UInt8(0), UInt8(0), UInt8(0), UInt8(0))
+            var count = 0
+            var rest = self.port
+            repeat {
+                withUnsafeMutableBytes(of: &digits) { $0[count] = UInt8(ascii: "0") + UInt8(rest % 10) }
+                rest /= 10
+                count += 1
+            } while rest > 0
+            withUnsafeBytes(of: &digits) { bytes in
+                for index in stride(from: count - 1, through: 0, by: -1) { buffer.writeInteger(bytes[index]) }
+            }
+        }
     }
 
     /// The URL as it appears in logs and pages.

@@ -1,3 +1,4 @@
+import NIOCore
 import Testing
 
 @testable import Proxy
@@ -50,5 +51,14 @@ struct RequestTargetTests {
         #expect(target.port == 443)
         #expect(throws: RequestTargetError.badPort) { try RequestTarget(authorityForm: "example.com") }
         #expect(try RequestTarget(authorityForm: "[2001:db8::1]:443").host == "2001:db8::1")
+    }
+
+    @Test func hostHeaderWrittenAsBytesMatchesTheString() throws {
+        for url in ["http://example.com/", "http://example.com:8080/", "http://[::1]:3128/", "http://[2001:db8::1]/", "http://a:1/"] {
+            let target = try RequestTarget(absoluteForm: url)
+            var buffer = ByteBuffer()
+            target.writeHostHeader(to: &buffer)
+            #expect(String(buffer: buffer) == target.hostHeader, "\(url)")
+        }
     }
 }
