@@ -99,6 +99,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .body(let buffer):
             self.perform(self.machine.requestBody(buffer))
         case .end:
+            if let plan = self.machine.planInFlight, plan.upgrade != nil {
+                // What follows an upgrade request is the new protocol's, or nothing: keep it
+                // (and an early EOF) from the HTTP decoder until the origin answers.
+                self.headGuard.holdForTunnel()
+            }
             self.perform(self.machine.requestEnd())
         }
     }
@@ -252,10 +257,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.resumeClientReadIfPossible()
         case .sendBody(let buffer):
             guard let origin = self.origin else { return }
-            self.originNeedsFlush = true
             // An upload in progress is activity: the origin is not silent, it is listening.
             origin.handler.noteActivity()
             self.sendBodyPart(buffer, to: origin.handler, allocator: context.channel.allocator)
+            self.flushOrigin(origin.handler)
         case .sendEnd:
             guard let origin = self.origin else { return }
             origin.handler.write(self.requestChunker.end(allocator: context.channel.allocator))
@@ -568,7 +573,10 @@ extension ClientConnectionHandler: OriginConnectionDelegate {
     func originEnded(error: (any Error)?) {
         let reused = self.origin?.reused ?? false
         self.origin = nil
-        if reused && error == nil {
+        // A reused connection the origin closed or reset as the request went out (the
+        // keep-alive race): nothing of a response came back, so the request may go again.
+        let stale = error == nil || error is IOError || error is ChannelError
+        if reused && stale {
             let retry = self.machine.retryOnFreshConnection()
             if case .connectOrigin = retry {
                 self.perform(retry)

@@ -65,6 +65,14 @@ struct ExchangeStateMachine {
         self.viaName = viaName
     }
 
+    /// The plan of the request being forwarded, if any.
+    var planInFlight: ForwardPlan? {
+        switch self.state {
+        case .connecting(let plan, _, _), .forwarding(let plan, _, _): return plan
+        default: return nil
+        }
+    }
+
     var isIdle: Bool {
         if case .idle = self.state { return true }
         return false

@@ -111,7 +111,7 @@ final class RequestHeadGuardHandler: ChannelInboundHandler, RemovableChannelHand
                 for index in 0..<bytes.count {
                     tail = tail << 8 | UInt32(bytes[index])
                     // CRLF CRLF, or the bare-LF form LF LF that the decoder also accepts.
-                    if tail == 0x0D0A_0D0A || tail & 0xFFFF == 0x0A0A {
+                    if tail == 0x0D0A_0D0A || tail & 0xFFFF == 0x0A0A || tail & 0xFF_FFFF == 0x0A_0D0A {
                         headEnd = index + 1
                         break
                     }

@@ -21,12 +21,17 @@ struct HeadFields {
     var connectionListed: [String] = []
     /// A hop-by-hop field is present, so the head must be rewritten without it.
     var hasHopByHop = false
+    private var unsupportedCoding = false
     var hostCount = 0
     var upgrade: String?
     var maxForwards: String?
+    /// Kept only when `recordsContentType` (responses: for the access log).
     var contentType: String?
+    var recordsContentType = false
 
-    init() {}
+    init(recordsContentType: Bool = false) {
+        self.recordsContentType = recordsContentType
+    }
 
     init(_ headers: HTTPHeaders) {
         for (name, value) in headers {
@@ -42,9 +47,19 @@ struct HeadFields {
             self.noteContentLength(value)
         case .transferEncoding:
             self.hasHopByHop = true
+            // Only `chunked` alone is supported: other codings would have to be forwarded
+            // around the re-framing, and nothing real sends them.
+            var codings = 0
+            var onlyChunked = true
+            ASCII.forEachToken(in: value) { coding in
+                codings += 1
+                if !ASCII.matchesLowercase(coding, "chunked") { onlyChunked = false }
+            }
+            if self.hasTransferEncoding || codings != 1 || !onlyChunked {
+                self.unsupportedCoding = true
+            }
             self.hasTransferEncoding = true
-            let codings = value.split(separator: UInt8(ascii: ","))
-            self.isChunked = codings.last.map { ASCII.matchesLowercase(ASCII.trimmed($0), "chunked") } ?? false
+            self.isChunked = onlyChunked && codings >= 1
         case .connection, .proxyConnection:
             self.hasHopByHop = true
             self.noteConnectionTokens(value)
@@ -56,7 +71,7 @@ struct HeadFields {
         case .maxForwards:
             self.maxForwards = String(decoding: value, as: UTF8.self)
         case .contentType:
-            self.contentType = String(decoding: value, as: UTF8.self)
+            if self.recordsContentType { self.contentType = String(decoding: value, as: UTF8.self) }
         case .otherHopByHop:
             self.hasHopByHop = true
         case .via, .xForwardedFor, .none:
@@ -66,7 +81,9 @@ struct HeadFields {
 
     /// Settles what depends on several fields; call after the last `note`.
     mutating func finish() {
-        if self.hasTransferEncoding && !self.isChunked {
+        if self.unsupportedCoding {
+            self.framingError = "only Transfer-Encoding: chunked is supported"
+        } else if self.hasTransferEncoding && !self.isChunked {
             self.framingError = "Transfer-Encoding must end with chunked"
         } else if self.hasTransferEncoding && self.contentLength != nil {
             self.framingError = "both Content-Length and Transfer-Encoding"
@@ -131,16 +148,21 @@ struct HeadFields {
     }
 
     private mutating func noteConnectionTokens(_ value: some BidirectionalCollection<UInt8>) {
-        for rawToken in value.split(separator: UInt8(ascii: ",")) {
-            let token = ASCII.trimmed(rawToken)
+        ASCII.forEachToken(in: value) { token in
             if ASCII.matchesLowercase(token, "close") {
                 self.connectionClose = true
             } else if ASCII.matchesLowercase(token, "keep-alive") {
                 self.connectionKeepAlive = true
             } else if ASCII.matchesLowercase(token, "upgrade") {
                 self.connectionUpgrade = true
-            } else if !token.isEmpty {
-                self.connectionListed.append(String(decoding: token, as: UTF8.self))
+            } else {
+                // Framing and routing fields are never dropped on a sender's say-so: a
+                // `Connection: content-length` must not make the proxy forward a body the
+                // next hop cannot delimit (request smuggling).
+                switch FieldName(token) {
+                case .contentLength, .transferEncoding, .host: return
+                default: self.connectionListed.append(String(decoding: token, as: UTF8.self))
+                }
             }
         }
     }
@@ -208,6 +230,22 @@ enum ASCII {
 
     @inline(__always)
     static func lowercased(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+
+    /// Calls `body` with each non-empty comma-separated token, trimmed, without allocating.
+    @inline(__always)
+    static func forEachToken<C: BidirectionalCollection<UInt8>>(in value: C, _ body: (C.SubSequence) -> Void) {
+        var start = value.startIndex
+        var index = value.startIndex
+        while true {
+            if index == value.endIndex || value[index] == UInt8(ascii: ",") {
+                let token = Self.trimmed(value[start..<index])
+                if !token.isEmpty { body(token) }
+                if index == value.endIndex { return }
+                start = value.index(after: index)
+            }
+            index = value.index(after: index)
+        }
+    }
 
     /// Drops leading and trailing spaces and tabs.
     static func trimmed<C: BidirectionalCollection<UInt8>>(_ bytes: C) -> C.SubSequence {

@@ -154,10 +154,9 @@ public struct RequestTarget: Sendable, Hashable {
 
     /// The scheme in lower case; the common ones without allocating.
     private static func lowercasedScheme(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        let lowered = bytes.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 | 0x20 : $0 }
-        if lowered.elementsEqual("http".utf8) { return "http" }
-        if lowered.elementsEqual("https".utf8) { return "https" }
-        return String(decoding: lowered, as: UTF8.self)
+        if ASCII.matchesLowercase(bytes, "http") { return "http" }
+        if ASCII.matchesLowercase(bytes, "https") { return "https" }
+        return String(decoding: bytes.map(ASCII.lowercased), as: UTF8.self)
     }
 
     private static func isSchemeByte(_ byte: UInt8) -> Bool {

@@ -65,6 +65,9 @@ final class ClientConnections: Sendable {
         let open = self.state.withLockedValue { state -> [any Channel] in
             if state.open.isEmpty {
                 promise.succeed()
+            } else if let earlier = state.drained {
+                // Asked again (the grace period ran out): one promise serves both.
+                earlier.futureResult.cascade(to: promise)
             } else {
                 state.drained = promise
             }

@@ -84,9 +84,10 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         self.lastActivity = context.eventLoop.now
         var buffer = Self.unwrapInboundIn(data)
         if var unparsed = self.unparsed {
+            // Released first, so appending does not copy storage the handler still shares.
+            self.unparsed = nil
             unparsed.writeBuffer(&buffer)
             buffer = unparsed
-            self.unparsed = nil
         }
         do {
             while let delegate = self.delegate, let event = try self.parser.next(&buffer) {

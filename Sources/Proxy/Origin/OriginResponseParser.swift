@@ -23,7 +23,7 @@ struct OriginResponseHead {
                 let contentEnd = lineEnd > lineStart && all[lineEnd - 1] == UInt8(ascii: "\r") ? lineEnd - 1 : lineEnd
                 let line = all[lineStart..<contentEnd]
                 if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
-                    body(line[lineStart..<colon], ASCII.trimmed(line[(colon + 1)...]))
+                    body(ASCII.trimmed(line[lineStart..<colon]), ASCII.trimmed(line[(colon + 1)...]))
                 }
                 lineStart = lineEnd + 1
             }
@@ -64,6 +64,10 @@ struct OriginResponseParser {
 
     private(set) var state: State = .idle
     let maxHeadBytes: Int
+    /// How far the search for the end of the head got, and the bytes it last saw, so a head
+    /// arriving in many small reads is scanned once.
+    private var headScanned = 0
+    private var headScanTail: UInt32 = 0
 
     init(maxHeadBytes: Int = 64 * 1024) {
         self.maxHeadBytes = maxHeadBytes
@@ -72,6 +76,8 @@ struct OriginResponseParser {
     /// A request was sent: its response is the next thing to read.
     mutating func expectResponse(requestWasHEAD: Bool) {
         self.state = .head(requestWasHEAD: requestWasHEAD)
+        self.headScanned = 0
+        self.headScanTail = 0
     }
 
     /// The next event from `buffer` (consuming what it uses), or nil when more bytes are needed.
@@ -185,19 +191,34 @@ struct OriginResponseParser {
     }
 
     private mutating func parseHead(_ buffer: inout ByteBuffer) throws(OriginResponseError) -> OriginResponseHead? {
-        // Find the empty line that ends the head (CRLF CRLF, or bare LF LF).
+        // Empty lines before the status line are ignored (RFC 9112 §2.2).
+        if self.headScanned == 0 {
+            while let byte = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
+                byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n")
+            {
+                buffer.moveReaderIndex(forwardBy: 1)
+            }
+        }
+        // Find the empty line that ends the head: CRLF CRLF, or bare LF LF, or LF CRLF.
+        var tail = self.headScanTail
+        let start = self.headScanned
         let end: Int? = buffer.withUnsafeReadableBytes { bytes in
-            var tail: UInt32 = 0
-            for index in 0..<bytes.count {
+            var index = start
+            while index < bytes.count {
                 tail = tail << 8 | UInt32(bytes[index])
-                if tail == 0x0D0A_0D0A || tail & 0xFFFF == 0x0A0A { return index + 1 }
+                if tail == 0x0D0A_0D0A || tail & 0xFFFF == 0x0A0A || tail & 0xFF_FFFF == 0x0A_0D0A { return index + 1 }
+                index += 1
             }
             return nil
         }
         guard let end else {
+            self.headScanned = buffer.readableBytes
+            self.headScanTail = tail
             if buffer.readableBytes > self.maxHeadBytes { throw self.fail(.headTooLarge(self.maxHeadBytes)) }
             return nil
         }
+        self.headScanned = 0
+        self.headScanTail = 0
         if end > self.maxHeadBytes { throw self.fail(.headTooLarge(self.maxHeadBytes)) }
         let bytes = buffer.readSlice(length: end)!
         let parsed: Result<OriginResponseHead, OriginResponseError> = bytes.withUnsafeReadableBytes { all in
@@ -224,9 +245,11 @@ struct OriginResponseParser {
         else { return .failure(.badStatusLine) }
         let status = Int(line[9] - 48) * 100 + Int(line[10] - 48) * 10 + Int(line[11] - 48)
         guard status >= 100 else { return .failure(.badStatusLine) }
+        // reason-phrase: HTAB, SP, VCHAR, obs-text; a stray CR could smuggle a field.
+        guard line.dropFirst(12).allSatisfy(Self.isFieldValueByte) else { return .failure(.badStatusLine) }
         let reason = line.count > 13 ? 13..<statusLineEnd : statusLineEnd..<statusLineEnd
 
-        var fields = HeadFields()
+        var fields = HeadFields(recordsContentType: true)
         let fieldsStart = firstNewline + 1
         var lineStart = fieldsStart
         var fieldsEnd = fieldsStart
@@ -240,12 +263,15 @@ struct OriginResponseParser {
                 break
             }
             // obs-fold (a line starting with white space) is refused, as RFC 9112 §5.2 allows.
-            guard let colon = fieldLine.firstIndex(of: UInt8(ascii: ":")), colon > lineStart,
-                fieldLine[lineStart..<colon].allSatisfy(Self.isTokenByte)
-            else { return .failure(.badField) }
+            // White space before the colon is removed, as RFC 9112 §5.1 asks of a proxy.
+            guard let colon = fieldLine.firstIndex(of: UInt8(ascii: ":")) else { return .failure(.badField) }
+            let name = ASCII.trimmed(fieldLine[lineStart..<colon])
+            guard !name.isEmpty, name.startIndex == lineStart, name.allSatisfy(Self.isTokenByte) else {
+                return .failure(.badField)
+            }
             let value = ASCII.trimmed(fieldLine[(colon + 1)...])
-            guard value.allSatisfy({ $0 >= 0x20 || $0 == 0x09 }) else { return .failure(.badField) }
-            fields.note(name: fieldLine[lineStart..<colon], value: value)
+            guard value.allSatisfy(Self.isFieldValueByte) else { return .failure(.badField) }
+            fields.note(name: name, value: value)
             lineStart = lineEnd + 1
         }
         fields.finish()
@@ -253,6 +279,11 @@ struct OriginResponseParser {
             OriginResponseHead(
                 minorVersion: Int(line[7] - 48), status: status, bytes: bytes, reason: reason,
                 fieldLines: fieldsStart..<fieldsEnd, fields: fields))
+    }
+
+    /// field-vchar, SP and HTAB (RFC 9110 §5.5): no controls, no DEL; obs-text is allowed.
+    private static func isFieldValueByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x20 && byte != 0x7F) || byte == 0x09
     }
 
     private static func isTokenByte(_ byte: UInt8) -> Bool {

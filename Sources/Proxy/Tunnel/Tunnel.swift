@@ -8,6 +8,7 @@ final class Tunnel {
     private var lastActivity: NIODeadline
     private var idleCheck: Scheduled<Void>?
     private var halfClosedSides = 0
+    private var closedChannels = 0
     private var finished = false
     /// Bytes sent to the client and to the origin.
     private(set) var bytesToClient: Int = 0
@@ -16,6 +17,8 @@ final class Tunnel {
     var onFinish: ((Tunnel) -> Void)?
     var client: TunnelGlueHandler?
     var origin: TunnelGlueHandler?
+    /// The channels themselves, so an abort closes both even before both glues are in place.
+    private var channels: [any Channel] = []
 
     init(idleTimeout: TimeAmount, loop: any EventLoop) {
         self.idleTimeout = idleTimeout
@@ -33,6 +36,7 @@ final class Tunnel {
         precondition(client.eventLoop === origin.eventLoop, "tunnel ends must share an event loop")
         let tunnel = Tunnel(idleTimeout: idleTimeout, loop: client.eventLoop)
         tunnel.onFinish = onFinish
+        tunnel.channels = [client, origin]
         let clientGlue = TunnelGlueHandler(tunnel: tunnel, side: .client)
         let originGlue = TunnelGlueHandler(tunnel: tunnel, side: .origin)
         clientGlue.partner = originGlue
@@ -73,10 +77,14 @@ final class Tunnel {
         }
     }
 
-    /// One side sent EOF and the other side's output was shut down. After both, the tunnel ends.
+    /// One side sent EOF and the other side's output is being shut down. After both, each
+    /// channel closes once its last writes are out; the tunnel ends when both are closed.
     func noteHalfClose() {
         self.halfClosedSides += 1
-        if self.halfClosedSides >= 2 { self.closeBoth() }
+        if self.halfClosedSides >= 2 {
+            self.client?.closeAfterPendingWrites()
+            self.origin?.closeAfterPendingWrites()
+        }
     }
 
     /// Bytes read before the tunnel existed; they go out first when it activates.
@@ -89,6 +97,10 @@ final class Tunnel {
     func abort() { self.closeBoth() }
 
     func noteChannelClosed() {
+        self.closedChannels += 1
+        // Winding down after both EOFs: the other side may still be writing its last bytes;
+        // it closes by itself once they are out (or the idle timeout ends it).
+        if self.halfClosedSides >= 2 && self.closedChannels < 2 { return }
         self.closeBoth()
     }
 
@@ -97,8 +109,8 @@ final class Tunnel {
         self.finished = true
         self.idleCheck?.cancel()
         self.idleCheck = nil
-        self.client?.closeChannel()
-        self.origin?.closeChannel()
+        for channel in self.channels { channel.close(promise: nil) }
+        self.channels = []
         self.client = nil
         self.origin = nil
         let onFinish = self.onFinish

@@ -19,6 +19,10 @@ final class TunnelGlueHandler: ChannelDuplexHandler {
     /// leaving the pipeline) and reads are held.
     private var isActive = false
     private var heldWrites: [ByteBuffer] = []
+    /// This side sent EOF.
+    private var inputClosed = false
+    /// The partner's EOF arrived before the tunnel was active: pass it on at activation.
+    private var shutdownPending = false
 
     init(tunnel: Tunnel, side: Side) {
         self.tunnel = tunnel
@@ -53,6 +57,7 @@ final class TunnelGlueHandler: ChannelDuplexHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case .some(.inputClosed) = event as? ChannelEvent {
+            self.inputClosed = true
             self.partner?.shutdownOutputFromPartner()
             self.tunnel.noteHalfClose()
             return
@@ -101,13 +106,36 @@ final class TunnelGlueHandler: ChannelDuplexHandler {
         for buffer in held { self.writeFromPartner(buffer) }
         context.flush()
         self.pendingRead = false
+        if self.shutdownPending {
+            self.shutdownPending = false
+            self.shutdownOutputFromPartner()
+        }
         context.read()
     }
 
     func shutdownOutputFromPartner() {
-        guard self.isActive, let context = self.context else { return }
-        context.flush()
-        context.close(mode: .output, promise: nil)
+        guard self.isActive, let context = self.context else {
+            self.shutdownPending = true
+            return
+        }
+        if self.inputClosed {
+            // Both directions are done on this channel: NIO would turn an output shutdown into
+            // a full close that drops queued writes, so close once they are out instead.
+            self.closeAfterPendingWrites()
+        } else {
+            // NIO shuts the output down once the queued writes are out.
+            context.flush()
+            context.close(mode: .output, promise: nil)
+        }
+    }
+
+    /// Closes the channel after everything already written has gone out.
+    func closeAfterPendingWrites() {
+        guard let context = self.context else { return }
+        let channel = context.channel
+        context.writeAndFlush(Self.wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
     }
 
     func partnerBecameWritable() {
@@ -116,9 +144,6 @@ final class TunnelGlueHandler: ChannelDuplexHandler {
         context.read()
     }
 
-    func closeChannel() {
-        self.context?.close(promise: nil)
-    }
 }
 
 @available(*, unavailable)

@@ -74,6 +74,39 @@ extension Integration {
             }
         }
 
+        @Test func aTargetAnsweringAfterTheClientsEOFIsHeardInFull() async throws {
+            // The client half-closes first; the target then sends megabytes and closes. Every
+            // byte must reach the client before the tunnel closes its side.
+            let origin = try ScriptedOrigin(.replyAfterEOF(count: 6 * 1024 * 1024))
+            defer { origin.stop() }
+            try await withProxyAndNginx({ $0.connectPorts = [origin.port] }) { proxy, _, _ in
+                let socket = try RawSocket(port: proxy.port)
+                try socket.send("CONNECT 127.0.0.1:\(origin.port) HTTP/1.1\r\nHost: x\r\n\r\n")
+                let established = String(decoding: socket.receive(until: "\r\n\r\n"), as: UTF8.self)
+                #expect(established.hasPrefix("HTTP/1.1 200 Connection established\r\n"))
+                try socket.send("request")
+                socket.shutdownWrite()
+                let received = socket.receiveUntilClose()
+                #expect(received.count == 6 * 1024 * 1024)
+                #expect(received == payload(6 * 1024 * 1024, seed: 21))
+            }
+        }
+
+        @Test func bytesAndEOFAfterAnUpgradeRequestReachTheNewProtocol() async throws {
+            let origin = try ScriptedOrigin(.upgradeEcho)
+            defer { origin.stop() }
+            try await withProxyAndNginx { proxy, _, _ in
+                let socket = try RawSocket(port: proxy.port)
+                try socket.send(
+                    "GET http://127.0.0.1:\(origin.port)/ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+                        + "Upgrade: websocket\r\n\r\nearly frame")
+                socket.shutdownWrite()
+                let received = String(decoding: socket.receiveUntilClose(), as: UTF8.self)
+                #expect(received.hasPrefix("HTTP/1.1 101 Switching Protocols\r\n"))
+                #expect(received.hasSuffix("\r\n\r\nearly frame"))
+            }
+        }
+
         @Test func bytesSentWithTheConnectHeadReachTheTarget() async throws {
             let origin = try ScriptedOrigin(.upgradeEcho)
             defer { origin.stop() }

@@ -19,6 +19,8 @@ final class ScriptedOrigin: @unchecked Sendable {
         case upgradeEcho
         /// Sends exactly these bytes, then closes.
         case raw(String)
+        /// Reads until the client's EOF, then sends `count` bytes and closes.
+        case replyAfterEOF(count: Int)
     }
 
     let port: Int
@@ -84,6 +86,10 @@ final class ScriptedOrigin: @unchecked Sendable {
         case .blackHole:
             while !self.lock.withLock({ self.stopped }) { usleep(50_000) }
         case .closeWithoutAnswer:
+            self.closeConnection(fd)
+        case .replyAfterEOF(let count):
+            _ = socket.receiveUntilClose()
+            try? socket.send(payload(count, seed: 21))
             self.closeConnection(fd)
         case .raw(let bytes):
             try? socket.send(bytes)

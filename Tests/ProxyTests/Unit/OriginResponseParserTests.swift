@@ -72,6 +72,13 @@ struct OriginResponseParserTests {
             ])
     }
 
+    @Test(arguments: [false, true])
+    func mixedLineEndsAndLeadingEmptyLinesAreAccepted(byteByByte: Bool) throws {
+        #expect(
+            try self.events("\r\nHTTP/1.1 200 OK\nContent-Length: 2\n\r\nhi", byteByByte: byteByByte)
+                == ["head 200", "body hi", "end"])
+    }
+
     @Test func headAnd204And304HaveNoBody() throws {
         #expect(
             try self.events("HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n", head: true, byteByByte: false) == [

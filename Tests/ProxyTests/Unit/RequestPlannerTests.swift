@@ -195,4 +195,26 @@ struct RequestPlannerTests {
             self.rejection(planner.plan(self.head(.POST, "http://e.com/", [("Content-Length", "11")]), clientIP: "1"))
                 == .payloadTooLarge)
     }
+
+    @Test func connectionCannotNameAwayTheFraming() throws {
+        // A smuggling attempt: if Content-Length were dropped as "named in Connection", the
+        // origin would read the body as a second request the proxy never saw.
+        let plan = try self.forwarded(
+            self.planner.plan(
+                self.head(
+                    .POST, "http://e.com/", [("Content-Length", "5"), ("Connection", "content-length, host, x-drop")]),
+                clientIP: "1.1.1.1"))
+        #expect(plan.requestFraming == .contentLength(5))
+        #expect(self.field(plan, "Content-Length") == ["5"])
+        #expect(self.field(plan, "Host") == ["e.com"])
+        #expect(self.field(plan, "X-Drop").isEmpty)
+    }
+
+    @Test func transferCodingsOtherThanChunkedAreRefused() {
+        #expect(
+            self.rejection(
+                self.planner.plan(
+                    self.head(.POST, "http://e.com/", [("Transfer-Encoding", "gzip, chunked")]), clientIP: "1"))
+                == .badRequest)
+    }
 }

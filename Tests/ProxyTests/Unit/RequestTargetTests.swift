@@ -54,7 +54,10 @@ struct RequestTargetTests {
     }
 
     @Test func hostHeaderWrittenAsBytesMatchesTheString() throws {
-        for url in ["http://example.com/", "http://example.com:8080/", "http://[::1]:3128/", "http://[2001:db8::1]/", "http://a:1/"] {
+        for url in [
+            "http://example.com/", "http://example.com:8080/", "http://[::1]:3128/", "http://[2001:db8::1]/",
+            "http://a:1/",
+        ] {
             let target = try RequestTarget(absoluteForm: url)
             var buffer = ByteBuffer()
             target.writeHostHeader(to: &buffer)

@@ -97,4 +97,15 @@ struct ResponsePlannerTests {
         #expect(!plan.keepClientAlive)
         #expect(self.wire(plan).contains("\r\nConnection: close\r\n"))
     }
+
+    @Test func anOriginCannotNameAwayItsContentLength() {
+        let plan = self.plan(
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: content-length, X-Drop\r\nX-Drop: 1\r\n\r\n")
+        #expect(plan.clientFraming == .contentLength(2))
+        #expect(self.wire(plan) == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nVia: 1.1 portcullis\r\n\r\n")
+    }
+
+    @Test func whiteSpaceBeforeTheColonIsRemoved() {
+        #expect(self.wire(self.plan("HTTP/1.1 204 No Content\r\nX-Odd : v\r\n\r\n")).contains("\r\nX-Odd: v\r\n"))
+    }
 }
