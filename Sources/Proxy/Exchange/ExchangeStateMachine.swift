@@ -58,11 +58,11 @@ struct ExchangeStateMachine {
     private(set) var state: State = .idle
     private let maxRequestBodyBytes: Int64
     private var requestBodyBytes: Int64 = 0
-    private let viaName: String
+    private let via: ViaEntries
 
     init(maxRequestBodyBytes: Int64, viaName: String) {
         self.maxRequestBodyBytes = maxRequestBodyBytes
-        self.viaName = viaName
+        self.via = ViaEntries(name: viaName)
     }
 
     /// The plan of the request being forwarded, if any.
@@ -194,9 +194,9 @@ struct ExchangeStateMachine {
         }
         if head.status < 200 && head.status != 101 {
             // 100 Continue and friends pass through; the final head is still to come.
-            return .writeInformational(ResponsePlanner.informational(head, viaName: self.viaName))
+            return .writeInformational(ResponsePlanner.informational(head, via: self.via))
         }
-        let response = ResponsePlanner.plan(head, for: plan, viaName: self.viaName)
+        let response = ResponsePlanner.plan(head, for: plan, via: self.via)
         if head.status == 101 && !response.switchesProtocols {
             // Nothing asked for a new protocol: what follows cannot be read as HTTP.
             self.state = .answeredLocally(requestComplete: complete, responseWritten: false, closeAfter: !complete)

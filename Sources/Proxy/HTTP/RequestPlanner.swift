@@ -5,13 +5,13 @@ import NIOHTTP1
 struct RequestPlanner: Sendable {
     var connectPorts: Set<Int>
     var forwardedFor: ForwardedForMode
-    var viaName: String
+    var via: ViaEntries
     var maxRequestBodyBytes: Int64
 
     init(configuration: ProxyConfiguration) {
         self.connectPorts = configuration.connectPorts
         self.forwardedFor = configuration.forwardedFor
-        self.viaName = configuration.viaName
+        self.via = ViaEntries(name: configuration.viaName)
         self.maxRequestBodyBytes = configuration.maxRequestBodyBytes
     }
 
@@ -64,7 +64,7 @@ struct RequestPlanner: Sendable {
             ForwardPlan(
                 target: target, clientHead: head, fields: fields, requestFraming: framing, upgrade: upgrade,
                 clientKeepAlive: keepAlive && upgrade == nil, maxForwards: maxForwards,
-                via: head.version.minor == 0 ? "1.0 \(self.viaName)" : "1.1 \(self.viaName)",
+                via: self.via.entry(minorVersion: head.version.minor),
                 forwardedFor: self.forwardedFor, clientIP: clientIP))
     }
 
@@ -86,7 +86,7 @@ struct RequestPlanner: Sendable {
 
     private func answerAsFinalRecipient(_ head: HTTPRequestHead) -> RequestDisposition {
         var headers = HTTPHeaders()
-        headers.add(name: "Via", value: "1.1 \(self.viaName)")
+        headers.add(name: "Via", value: self.via.http11)
         if head.method == .OPTIONS {
             headers.add(name: "Allow", value: "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE, CONNECT")
             headers.add(name: "Content-Length", value: "0")

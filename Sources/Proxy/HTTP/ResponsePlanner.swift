@@ -16,27 +16,45 @@ struct ResponsePlan {
     var switchesProtocols: Bool
     /// The origin's Content-Length is dropped (the body is re-framed).
     var dropsContentLength: Bool
-    /// Fields the proxy adds, after the origin's.
-    var addedFields: [(name: StaticString, value: String)]
+    /// Fields the proxy adds after the origin's, in this order.
+    var addsChunked: Bool
+    var connection: StaticString?
+    var upgrade: String?
+    var via: String
+}
+
+/// This proxy's `Via` entries, made once (RFC 9110 §7.6.3: the received protocol version).
+struct ViaEntries: Sendable {
+    let http10: String
+    let http11: String
+
+    init(name: String) {
+        self.http10 = "1.0 " + name
+        self.http11 = "1.1 " + name
+    }
+
+    func entry(minorVersion: Int) -> String { minorVersion == 0 ? self.http10 : self.http11 }
 }
 
 /// Decides how an origin response head is forwarded to the client. Pure.
 enum ResponsePlanner {
     /// A 1xx head (`100 Continue`): forwarded as it is, with `Via`.
-    static func informational(_ head: OriginResponseHead, viaName: String) -> ResponsePlan {
+    static func informational(_ head: OriginResponseHead, via: ViaEntries) -> ResponsePlan {
         ResponsePlan(
             head: head, originFraming: .none, clientFraming: .none, keepClientAlive: true, originReusable: true,
-            switchesProtocols: false, dropsContentLength: false,
-            addedFields: [("Via", head.minorVersion == 0 ? "1.0 \(viaName)" : "1.1 \(viaName)")])
+            switchesProtocols: false, dropsContentLength: false, addsChunked: false, connection: nil, upgrade: nil,
+            via: via.entry(minorVersion: head.minorVersion))
     }
 
-    static func plan(_ head: OriginResponseHead, for request: ForwardPlan, viaName: String) -> ResponsePlan {
+    static func plan(_ head: OriginResponseHead, for request: ForwardPlan, via: ViaEntries) -> ResponsePlan {
         let fields = head.fields
         let originFraming = fields.responseFraming(status: head.status, requestWasHEAD: request.method == .HEAD)
         let originKeepAlive = fields.wantsKeepAlive(minorVersion: head.minorVersion)
         let switching = head.status == 101 && request.upgrade != nil
 
-        var added: [(name: StaticString, value: String)] = []
+        var addsChunked = false
+        var connection: StaticString?
+        var upgrade: String?
         var keepClient = request.clientKeepAlive
         var dropsContentLength = false
         let clientFraming: BodyFraming
@@ -52,7 +70,7 @@ enum ResponsePlanner {
             dropsContentLength = true
             if isHTTP11Client {
                 clientFraming = .chunked
-                added.append(("Transfer-Encoding", "chunked"))
+                addsChunked = true
             } else {
                 clientFraming = .untilClose
                 keepClient = false
@@ -60,23 +78,23 @@ enum ResponsePlanner {
         }
         if switching {
             keepClient = false
-            added.append(("Connection", "Upgrade"))
-            if let upgrade = fields.upgrade { added.append(("Upgrade", upgrade)) }
+            connection = "Upgrade"
+            upgrade = fields.upgrade
         } else {
             if request.upgrade != nil {
                 // The client's decoder stopped at the upgrade request: the connection cannot carry more.
                 keepClient = false
             }
             if !keepClient {
-                added.append(("Connection", "close"))
+                connection = "close"
             } else if !isHTTP11Client {
-                added.append(("Connection", "keep-alive"))
+                connection = "keep-alive"
             }
         }
-        added.append(("Via", head.minorVersion == 0 ? "1.0 \(viaName)" : "1.1 \(viaName)"))
         return ResponsePlan(
             head: head, originFraming: originFraming, clientFraming: clientFraming, keepClientAlive: keepClient,
             originReusable: originKeepAlive && originFraming != .untilClose && !switching, switchesProtocols: switching,
-            dropsContentLength: dropsContentLength, addedFields: added)
+            dropsContentLength: dropsContentLength, addsChunked: addsChunked, connection: connection, upgrade: upgrade,
+            via: via.entry(minorVersion: head.minorVersion))
     }
 }

@@ -42,12 +42,20 @@ struct ResponseSerializer {
             buffer.writeBytes(value)
             buffer.writeStaticString("\r\n")
         }
-        for (name, value) in plan.addedFields {
-            buffer.writeStaticString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
+        if plan.addsChunked { buffer.writeStaticString("Transfer-Encoding: chunked\r\n") }
+        if let connection = plan.connection {
+            buffer.writeStaticString("Connection: ")
+            buffer.writeStaticString(connection)
             buffer.writeStaticString("\r\n")
         }
+        if let upgrade = plan.upgrade {
+            buffer.writeStaticString("Upgrade: ")
+            buffer.writeString(upgrade)
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("Via: ")
+        buffer.writeString(plan.via)
+        buffer.writeStaticString("\r\n")
         buffer.writeStaticString("\r\n")
         return buffer
     }

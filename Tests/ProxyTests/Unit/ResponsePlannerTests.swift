@@ -15,7 +15,7 @@ struct ResponsePlannerTests {
         parser.expectResponse(requestWasHEAD: method == .HEAD)
         var buffer = ByteBuffer(string: wire)
         guard case .head(let head) = try? parser.next(&buffer) else { fatalError("not a head") }
-        return ResponsePlanner.plan(head, for: request, viaName: "portcullis")
+        return ResponsePlanner.plan(head, for: request, via: ViaEntries(name: "portcullis"))
     }
 
     private func wire(_ plan: ResponsePlan) -> String {

@@ -11,7 +11,8 @@ struct ResponseSerializerTests {
         ResponsePlan(
             head: originHead("HTTP/1.1 200 OK\r\n\r\n"), originFraming: .untilClose,
             clientFraming: chunked ? .chunked : .untilClose, keepClientAlive: true, originReusable: false,
-            switchesProtocols: false, dropsContentLength: true, addedFields: [])
+            switchesProtocols: false, dropsContentLength: true, addsChunked: chunked, connection: nil, upgrade: nil,
+            via: "1.1 portcullis")
     }
 
     @Test func headIsWrittenAsWireBytes() {
