@@ -252,7 +252,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             origin.handler.write(OriginRequestSerializer.head(plan, allocator: context.channel.allocator))
             self.requestChunker.begin(chunked: plan.requestFraming == .chunked)
             for buffer in body { self.sendBodyPart(buffer, to: origin.handler, allocator: context.channel.allocator) }
-            if end { origin.handler.write(self.requestChunker.end(allocator: context.channel.allocator)) }
+            if end, let last = self.requestChunker.end(allocator: context.channel.allocator) {
+                origin.handler.write(last)
+            }
             self.flushOrigin(origin.handler)
             self.resumeClientReadIfPossible()
         case .sendBody(let buffer):
@@ -263,7 +265,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.flushOrigin(origin.handler)
         case .sendEnd:
             guard let origin = self.origin else { return }
-            origin.handler.write(self.requestChunker.end(allocator: context.channel.allocator))
+            if let last = self.requestChunker.end(allocator: context.channel.allocator) { origin.handler.write(last) }
             self.flushOrigin(origin.handler)
         case .writeInformational(let plan):
             // HTTP/1.0 clients know nothing of 1xx responses.
@@ -386,15 +388,17 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         self.logExchange(action: nil)
         self.clientNeedsFlush = false
+        let last = self.serializer.end(allocator: context.channel.allocator)
         if keepClient && !self.closeWhenIdle {
-            context.writeAndFlush(
-                Self.wrapOutboundOut(self.serializer.end(allocator: context.channel.allocator)), promise: nil)
+            if let last { context.write(Self.wrapOutboundOut(last), promise: nil) }
+            context.flush()
             self.headGuard.awaitNextHead()
             self.drainPipelined()
             self.resumeClientReadIfPossible()
         } else {
+            // Closed once the response is out (an empty write marks the end of the queue).
             let channel = context.channel
-            context.writeAndFlush(Self.wrapOutboundOut(self.serializer.end(allocator: context.channel.allocator)))
+            context.writeAndFlush(Self.wrapOutboundOut(last ?? channel.allocator.buffer(capacity: 0)))
                 .whenComplete { _ in channel.close(promise: nil) }
         }
     }

@@ -79,9 +79,9 @@ struct ChunkedEncoder {
         return prefix
     }
 
-    /// What ends the body: the last chunk, or nothing when not chunked.
-    mutating func end(allocator: ByteBufferAllocator) -> ByteBuffer {
-        guard self.isActive else { return allocator.buffer(capacity: 0) }
+    /// What ends the body: the last chunk, or nil when not chunked.
+    mutating func end(allocator: ByteBufferAllocator) -> ByteBuffer? {
+        guard self.isActive else { return nil }
         var end = allocator.buffer(capacity: 8)
         if self.wroteChunk { end.writeStaticString("\r\n") }
         end.writeStaticString("0\r\n\r\n")

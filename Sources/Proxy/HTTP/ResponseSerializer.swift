@@ -89,7 +89,7 @@ struct ResponseSerializer {
     }
 
     /// What ends the body: the last chunk for chunked framing, nothing otherwise.
-    mutating func end(allocator: ByteBufferAllocator) -> ByteBuffer {
+    mutating func end(allocator: ByteBufferAllocator) -> ByteBuffer? {
         self.chunker.end(allocator: allocator)
     }
 }

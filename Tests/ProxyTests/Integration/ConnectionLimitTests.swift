@@ -115,7 +115,7 @@ extension Integration {
             // second to answer), then shut down while the exchange is in flight.
             #expect(await eventually { proxy.server.openClientConnections >= 1 })
             try await Task.sleep(nanoseconds: 300_000_000)
-            await proxy.server.shutdown()
+            await proxy.shutdownKeepingFiles()
             let response = try await slow
             #expect(response.status == 200)
             #expect(String(decoding: response.body, as: UTF8.self) == "slow answer\n")

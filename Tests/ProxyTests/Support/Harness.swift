@@ -21,13 +21,16 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
 /// all three down whatever happens.
 func withProxyAndNginx(
     _ configure: (inout ProxyConfiguration) -> Void = { _ in },
+    label: String = #function,
     _ body: (RunningProxy, Nginx, TemporaryDirectory) async throws -> Void
 ) async throws {
+    let leaked = liveProxies.withLockedValue { $0 }
+    #expect(leaked.isEmpty, "proxies left running by earlier tests: \(leaked)")
     let nginx = try Nginx()
     defer { nginx.stop() }
     let scratch = try TemporaryDirectory()
     defer { scratch.remove() }
-    let proxy = try await RunningProxy(configure)
+    let proxy = try await RunningProxy(configure, label: label)
     do {
         try await body(proxy, nginx, scratch)
     } catch {

@@ -1,12 +1,19 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import Policy
 
 @testable import Proxy
 
+/// Proxies started and not yet stopped, by the test that started them: integration tests run
+/// one at a time, so a second live proxy means a test leaked one (its threads would keep the
+/// test process from exiting).
+let liveProxies = NIOLockedValueBox<[String]>([])
+
 /// A `ProxyServer` running inside the test process on ephemeral loopback ports.
 final class RunningProxy {
+    let label: String
     let server: ProxyServer
     let directory: TemporaryDirectory
     let port: Int
@@ -21,7 +28,8 @@ final class RunningProxy {
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("share/pages").path
     }
 
-    init(_ configure: (inout ProxyConfiguration) -> Void = { _ in }) async throws {
+    init(_ configure: (inout ProxyConfiguration) -> Void = { _ in }, label: String = #function) async throws {
+        self.label = label
         self.directory = try TemporaryDirectory()
         var configuration = ProxyConfiguration()
         configuration.listen = [HostAndPort(host: "127.0.0.1", port: 0), HostAndPort(host: "::1", port: 0)]
@@ -34,14 +42,30 @@ final class RunningProxy {
         var logger = Logger(label: "test.proxy")
         logger.logLevel = .warning
         self.server = ProxyServer(configuration: configuration, pages: pages, logger: logger)
-        try await self.server.start()
+        liveProxies.withLockedValue { $0.append(label) }
+        do {
+            try await self.server.start()
+        } catch {
+            await self.server.shutdown()
+            liveProxies.withLockedValue { $0.removeAll { $0 == label } }
+            throw error
+        }
         self.port = self.server.boundAddresses.first { $0.protocol == .inet }?.port ?? 0
         self.portIPv6 = self.server.boundAddresses.first { $0.protocol == .inet6 }?.port
     }
 
     func stop() async {
-        await self.server.shutdown()
+        await self.shutdownKeepingFiles()
         self.directory.remove()
+    }
+
+    /// Shuts the proxy down but keeps its directory (the access log) for the test to read.
+    func shutdownKeepingFiles() async {
+        await self.server.shutdown()
+        let label = self.label
+        liveProxies.withLockedValue { list in
+            if let index = list.firstIndex(of: label) { list.remove(at: index) }
+        }
     }
 
     /// The access log so far (flushed on shutdown, or within 100 ms while running).

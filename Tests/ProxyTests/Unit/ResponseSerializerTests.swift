@@ -40,20 +40,20 @@ struct ResponseSerializerTests {
             }
             wire += part
         }
-        wire += String(buffer: serializer.end(allocator: self.allocator))
+        wire += serializer.end(allocator: self.allocator).map { String(buffer: $0) } ?? ""
         #expect(wire == "5\r\nhello\r\n12c\r\n" + String(repeating: "x", count: 300) + "\r\n0\r\n\r\n")
     }
 
     @Test func anEmptyChunkedBodyIsJustTheLastChunk() {
         var serializer = ResponseSerializer()
         _ = serializer.head(self.plan(chunked: true), allocator: self.allocator)
-        #expect(String(buffer: serializer.end(allocator: self.allocator)) == "0\r\n\r\n")
+        #expect(serializer.end(allocator: self.allocator).map { String(buffer: $0) } == "0\r\n\r\n")
     }
 
     @Test func unchunkedBodiesPassAsTheyAre() {
         var serializer = ResponseSerializer()
         _ = serializer.head(self.plan(chunked: false), allocator: self.allocator)
         #expect(serializer.chunkPrefix(for: ByteBuffer(string: "abc"), allocator: self.allocator) == nil)
-        #expect(serializer.end(allocator: self.allocator).readableBytes == 0)
+        #expect(serializer.end(allocator: self.allocator) == nil)
     }
 }
