@@ -98,18 +98,28 @@ final class Tunnel {
 
     func noteChannelClosed() {
         self.closedChannels += 1
-        // Winding down after both EOFs: the other side may still be writing its last bytes;
-        // it closes by itself once they are out (or the idle timeout ends it).
-        if self.halfClosedSides >= 2 && self.closedChannels < 2 { return }
-        self.closeBoth()
+        if self.closedChannels >= 2 {
+            self.finish()
+            return
+        }
+        // One side is gone (a close, a reset, or NIO closing a channel whose two halves are
+        // both shut): the other still gets what was already written to it, then closes. The
+        // idle check stays armed in case its peer never reads.
+        self.client?.closeAfterPendingWrites()
+        self.origin?.closeAfterPendingWrites()
     }
 
+    /// Closes both channels at once, dropping what is queued (idle timeout, failed setup).
     private func closeBoth() {
+        for channel in self.channels { channel.close(promise: nil) }
+        self.finish()
+    }
+
+    private func finish() {
         guard !self.finished else { return }
         self.finished = true
         self.idleCheck?.cancel()
         self.idleCheck = nil
-        for channel in self.channels { channel.close(promise: nil) }
         self.channels = []
         self.client = nil
         self.origin = nil

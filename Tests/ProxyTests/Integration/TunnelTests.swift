@@ -15,7 +15,7 @@ extension Integration {
                 let response = try proxy.curl.get(nginx.base + "/t", ["-p"], directory: scratch)
                 #expect(response.status == 200)
                 #expect(response.headers.contains("200 Connection established"))
-                #expect(response.body == body)
+                #expect(sameBytes(response.body, body))
                 #expect(await eventually { proxy.accessLog().contains("TCP_TUNNEL/200") })
             }
         }
@@ -56,7 +56,7 @@ extension Integration {
                 let head = Data(
                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n".utf8)
                 #expect(received.starts(with: head))
-                #expect(received.dropFirst(head.count) == tail)
+                #expect(sameBytes(received.dropFirst(head.count), tail))
             }
         }
 
@@ -88,7 +88,7 @@ extension Integration {
                 socket.shutdownWrite()
                 let received = socket.receiveUntilClose()
                 #expect(received.count == 6 * 1024 * 1024)
-                #expect(received == payload(6 * 1024 * 1024, seed: 21))
+                #expect(sameBytes(received, payload(6 * 1024 * 1024, seed: 21)))
             }
         }
 

@@ -10,6 +10,7 @@ enum Subprocess {
     }
 
     /// Runs `executable` to completion. `timeout` bounds a test that would otherwise hang.
+    /// Output goes to temporary files, not pipes: no reader threads, nothing to drain.
     static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil, timeout: TimeInterval = 60
     ) throws -> Result {
@@ -17,34 +18,35 @@ enum Subprocess {
         process.executableURL = URL(fileURLWithPath: try self.locate(executable))
         process.arguments = arguments
         if let environment { process.environment = environment }
-        let out = Pipe()
-        let err = Pipe()
+        let base = NSTemporaryDirectory() + "portcullis-run-" + UUID().uuidString
+        let outPath = base + ".out"
+        let errPath = base + ".err"
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(atPath: outPath)
+            try? FileManager.default.removeItem(atPath: errPath)
+        }
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        defer {
+            try? out.close()
+            try? err.close()
+        }
         process.standardOutput = out
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        // Drain both pipes concurrently so a chatty program never blocks on a full pipe.
-        let outData = LockedData()
-        let errData = LockedData()
-        let group = DispatchGroup()
-        for (pipe, sink) in [(out, outData), (err, errData)] {
-            group.enter()
-            DispatchQueue.global().async {
-                sink.set(pipe.fileHandleForReading.readDataToEndOfFile())
-                group.leave()
-            }
-        }
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning {
             process.terminate()
-            process.waitUntilExit()
         }
-        group.wait()
         process.waitUntilExit()
+        let stdout = FileManager.default.contents(atPath: outPath) ?? Data()
+        let stderr = FileManager.default.contents(atPath: errPath) ?? Data()
         return Result(
-            status: process.terminationStatus, stdout: outData.get(),
-            stderr: String(decoding: errData.get(), as: UTF8.self))
+            status: process.terminationStatus, stdout: stdout, stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     /// Starts a long-running program; the caller terminates it.
@@ -79,13 +81,6 @@ enum Subprocess {
     }
 }
 
-private final class LockedData: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func set(_ value: Data) { self.lock.withLock { self.data = value } }
-    func get() -> Data { self.lock.withLock { self.data } }
-}
-
 /// A fresh temporary directory, removed by `remove()`.
 struct TemporaryDirectory {
     let path: String
@@ -114,4 +109,16 @@ func payload(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> Data {
         bytes[index] = UInt8(truncatingIfNeeded: state >> 33)
     }
     return Data(bytes)
+}
+
+/// Byte-for-byte equality of two payloads, as a Bool: a failed `#expect(a == b)` on megabytes
+/// would have the test library diff them, which takes longer than any test should.
+func sameBytes(_ received: (some DataProtocol)?, _ expected: some DataProtocol) -> Bool {
+    guard let received else { return false }
+    let a = Data(received)
+    let b = Data(expected)
+    if a == b { return true }
+    let firstDifference = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.count, b.count)
+    print("payloads differ: \(a.count) bytes received, \(b.count) expected, first difference at \(firstDifference)")
+    return false
 }
