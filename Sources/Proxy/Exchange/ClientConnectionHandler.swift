@@ -93,9 +93,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 ? self.environment.planner.plan(head, clientIP: self.clientIP)
                 : .reject(.clientDenied, reason: "client \(self.clientIP) may not use this proxy", url: head.uri)
             // After a refusal the connection closes if unread bytes may follow: a body, or the
-            // tunnel bytes a client sends right behind its CONNECT.
-            let unreadBytesMayFollow = !self.clientAllowed || head.method == .CONNECT || Self.mayHaveBody(head)
-            self.perform(self.machine.requestHead(disposition, hasBody: unreadBytesMayFollow))
+            // tunnel bytes a client sends right behind its CONNECT. (Only refusals ask.)
+            var unreadBytesMayFollow = false
+            if case .reject = disposition {
+                unreadBytesMayFollow = !self.clientAllowed || head.method == .CONNECT || Self.mayHaveBody(head)
+            }
+            self.perform(self.machine.requestHead(disposition, unreadBytesMayFollow: unreadBytesMayFollow))
         case .body(let buffer):
             self.perform(self.machine.requestBody(buffer))
         case .end:

@@ -80,7 +80,7 @@ struct ExchangeStateMachine {
 
     // MARK: client events
 
-    mutating func requestHead(_ disposition: RequestDisposition, hasBody: Bool) -> Action {
+    mutating func requestHead(_ disposition: RequestDisposition, unreadBytesMayFollow: Bool) -> Action {
         guard case .idle = self.state else {
             self.state = .closed
             return .abort(closeOrigin: true)
@@ -96,7 +96,7 @@ struct ExchangeStateMachine {
         case .reject(let page, let reason, let url):
             // Framing or syntax errors leave the rest of the stream meaningless: close.
             // A body we will not read in full makes the stream unusable too.
-            let closeAfter = page.status == .badRequest || page.status == .payloadTooLarge || hasBody
+            let closeAfter = page.status == .badRequest || page.status == .payloadTooLarge || unreadBytesMayFollow
             self.state = .answeredLocally(requestComplete: false, responseWritten: false, closeAfter: closeAfter)
             return .respondLocally(page, reason: reason, url: url, closeAfter: closeAfter)
         case .answer(let head, let body):

@@ -19,11 +19,13 @@ public struct RequestTarget: Sendable, Hashable {
 
     /// `host[:port]` as it goes into a `Host` header (default port omitted, IPv6 bracketed).
     public var hostHeader: String {
-        let host = self.host.contains(":") ? "[\(self.host)]" : self.host
-        return self.port == Self.defaultPort(self.scheme) ? host : "\(host):\(self.port)"
+        var buffer = ByteBuffer()
+        self.writeHostHeader(to: &buffer)
+        return String(buffer: buffer)
     }
 
-    /// Writes `hostHeader` straight into `buffer` (the hot path: no String is made).
+    /// Writes `hostHeader` straight into `buffer` (the origin request on the hot path makes
+    /// no String for it; `hostHeader` is built from this, so the two cannot disagree).
     func writeHostHeader(to buffer: inout ByteBuffer) {
         let isIPv6 = self.host.utf8.contains(UInt8(ascii: ":"))
         if isIPv6 { buffer.writeInteger(UInt8(ascii: "[")) }

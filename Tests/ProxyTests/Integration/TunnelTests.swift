@@ -6,6 +6,26 @@ import Testing
 /// CONNECT tunnels and protocol upgrades, with curl and with raw sockets.
 extension Integration {
     @Suite struct TunnelTests {
+        /// A proxy that may CONNECT to a scripted target, for tests that talk raw bytes.
+        private func withTarget(
+            _ behaviour: ScriptedOrigin.Behaviour, _ body: (RunningProxy, ScriptedOrigin) async throws -> Void
+        ) async throws {
+            let origin = try ScriptedOrigin(behaviour)
+            defer { origin.stop() }
+            try await withProxyAndNginx({ $0.connectPorts = [origin.port] }) { proxy, _, _ in
+                try await body(proxy, origin)
+            }
+        }
+
+        /// A client socket through which a tunnel to `origin` is established.
+        private func openTunnel(_ proxy: RunningProxy, to origin: ScriptedOrigin) throws -> RawSocket {
+            let socket = try RawSocket(port: proxy.port)
+            try socket.send("CONNECT 127.0.0.1:\(origin.port) HTTP/1.1\r\nHost: x\r\n\r\n")
+            let established = String(decoding: socket.receive(until: "\r\n\r\n"), as: UTF8.self)
+            #expect(established.hasPrefix("HTTP/1.1 200 Connection established\r\n"))
+            return socket
+        }
+
         @Test func connectTunnelCarriesALargeDownloadIntact() async throws {
             let nginx = try Nginx()
             defer { nginx.stop() }
@@ -40,13 +60,8 @@ extension Integration {
         }
 
         @Test func halfCloseLosesNoByteAtTheEndOfATransfer() async throws {
-            let origin = try ScriptedOrigin(.upgradeEcho)
-            defer { origin.stop() }
-            try await withProxyAndNginx({ $0.connectPorts = [origin.port] }) { proxy, _, _ in
-                let socket = try RawSocket(port: proxy.port)
-                try socket.send("CONNECT 127.0.0.1:\(origin.port) HTTP/1.1\r\nHost: x\r\n\r\n")
-                let established = String(decoding: socket.receive(until: "\r\n\r\n"), as: UTF8.self)
-                #expect(established.hasPrefix("HTTP/1.1 200 Connection established\r\n"))
+            try await self.withTarget(.upgradeEcho) { proxy, origin in
+                let socket = try self.openTunnel(proxy, to: origin)
                 // The scripted origin answers a head, then echoes: send a head and a tail, then EOF.
                 let tail = payload(200_000, seed: 3)
                 try socket.send("HELLO\r\n\r\n")
@@ -61,9 +76,7 @@ extension Integration {
         }
 
         @Test func halfCloseBeforeTheTunnelIsReadyIsPassedOn() async throws {
-            let origin = try ScriptedOrigin(.upgradeEcho)
-            defer { origin.stop() }
-            try await withProxyAndNginx({ $0.connectPorts = [origin.port] }) { proxy, _, _ in
+            try await self.withTarget(.upgradeEcho) { proxy, origin in
                 let socket = try RawSocket(port: proxy.port)
                 // Request, payload and EOF in one go, before the proxy has even connected.
                 try socket.send("CONNECT 127.0.0.1:\(origin.port) HTTP/1.1\r\nHost: x\r\n\r\nHELLO\r\n\r\nlast words")
@@ -77,13 +90,8 @@ extension Integration {
         @Test func aTargetAnsweringAfterTheClientsEOFIsHeardInFull() async throws {
             // The client half-closes first; the target then sends megabytes and closes. Every
             // byte must reach the client before the tunnel closes its side.
-            let origin = try ScriptedOrigin(.replyAfterEOF(count: 6 * 1024 * 1024))
-            defer { origin.stop() }
-            try await withProxyAndNginx({ $0.connectPorts = [origin.port] }) { proxy, _, _ in
-                let socket = try RawSocket(port: proxy.port)
-                try socket.send("CONNECT 127.0.0.1:\(origin.port) HTTP/1.1\r\nHost: x\r\n\r\n")
-                let established = String(decoding: socket.receive(until: "\r\n\r\n"), as: UTF8.self)
-                #expect(established.hasPrefix("HTTP/1.1 200 Connection established\r\n"))
+            try await self.withTarget(.replyAfterEOF(count: 6 * 1024 * 1024)) { proxy, origin in
+                let socket = try self.openTunnel(proxy, to: origin)
                 try socket.send("request")
                 socket.shutdownWrite()
                 let received = socket.receiveUntilClose()
@@ -93,9 +101,7 @@ extension Integration {
         }
 
         @Test func bytesAndEOFAfterAnUpgradeRequestReachTheNewProtocol() async throws {
-            let origin = try ScriptedOrigin(.upgradeEcho)
-            defer { origin.stop() }
-            try await withProxyAndNginx { proxy, _, _ in
+            try await self.withTarget(.upgradeEcho) { proxy, origin in
                 let socket = try RawSocket(port: proxy.port)
                 try socket.send(
                     "GET http://127.0.0.1:\(origin.port)/ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
@@ -108,9 +114,7 @@ extension Integration {
         }
 
         @Test func bytesSentWithTheConnectHeadReachTheTarget() async throws {
-            let origin = try ScriptedOrigin(.upgradeEcho)
-            defer { origin.stop() }
-            try await withProxyAndNginx({ $0.connectPorts = [origin.port] }) { proxy, _, _ in
+            try await self.withTarget(.upgradeEcho) { proxy, origin in
                 let socket = try RawSocket(port: proxy.port)
                 // A client that does not wait for the 200 (TLS false start style).
                 try socket.send("CONNECT 127.0.0.1:\(origin.port) HTTP/1.1\r\nHost: x\r\n\r\nEARLY\r\n\r\nafter")
@@ -121,9 +125,7 @@ extension Integration {
         }
 
         @Test func webSocketUpgradeBecomesATunnel() async throws {
-            let origin = try ScriptedOrigin(.upgradeEcho)
-            defer { origin.stop() }
-            try await withProxyAndNginx { proxy, _, _ in
+            try await self.withTarget(.upgradeEcho) { proxy, origin in
                 let socket = try RawSocket(port: proxy.port)
                 try socket.send(
                     "GET http://127.0.0.1:\(origin.port)/chat HTTP/1.1\r\nHost: 127.0.0.1:\(origin.port)\r\n"

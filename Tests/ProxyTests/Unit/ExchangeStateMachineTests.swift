@@ -20,7 +20,7 @@ struct ExchangeStateMachineTests {
 
     @Test func bodyArrivingBeforeTheOriginConnectsIsSentWithTheHead() {
         var machine = self.machine()
-        guard case .connectOrigin = machine.requestHead(.forward(self.plan), hasBody: true) else {
+        guard case .connectOrigin = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: true) else {
             Issue.record("expected connectOrigin")
             return
         }
@@ -37,7 +37,7 @@ struct ExchangeStateMachineTests {
 
     @Test func bodyAfterConnectionStreamsAndTheExchangeEndsIdle() {
         var machine = self.machine()
-        _ = machine.requestHead(.forward(self.plan), hasBody: true)
+        _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: true)
         guard case .sendRequest(_, let body, let end) = machine.originConnected() else {
             Issue.record("expected sendRequest"); return
         }
@@ -64,7 +64,7 @@ struct ExchangeStateMachineTests {
 
     @Test func anEarlyResponseClosesTheClientAndDropsTheOrigin() {
         var machine = self.machine()
-        _ = machine.requestHead(.forward(self.plan), hasBody: true)
+        _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: true)
         _ = machine.originConnected()
         _ = machine.responseHead(self.okHead())
         guard case .finishResponse(let reuse, let keep) = machine.responseEnd() else {
@@ -75,7 +75,7 @@ struct ExchangeStateMachineTests {
 
     @Test func informationalResponsesPassBeforeTheFinalHead() {
         var machine = self.machine()
-        _ = machine.requestHead(.forward(self.plan), hasBody: true)
+        _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: true)
         _ = machine.originConnected()
         guard case .writeInformational(let head) = machine.responseHead(originHead("HTTP/1.1 100 Continue\r\n\r\n"))
         else {
@@ -89,7 +89,7 @@ struct ExchangeStateMachineTests {
 
     @Test func originFailureBeforeTheHeadIsAPageAndAfterItAClose() {
         var machine = self.machine()
-        _ = machine.requestHead(.forward(self.plan), hasBody: false)
+        _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: false)
         _ = machine.requestEnd()
         _ = machine.originConnected()
         guard case .respondLocally(let page, _, _, let close) = machine.originEnded(error: OriginTimeoutError()) else {
@@ -99,7 +99,7 @@ struct ExchangeStateMachineTests {
         #expect(!close)
 
         var streaming = self.machine()
-        _ = streaming.requestHead(.forward(self.plan), hasBody: false)
+        _ = streaming.requestHead(.forward(self.plan), unreadBytesMayFollow: false)
         _ = streaming.requestEnd()
         _ = streaming.originConnected()
         _ = streaming.responseHead(self.okHead("Content-Length: 100\r\n"))
@@ -111,7 +111,7 @@ struct ExchangeStateMachineTests {
 
     @Test func readUntilCloseEndsCleanlyOnClose() {
         var machine = self.machine()
-        _ = machine.requestHead(.forward(self.plan), hasBody: false)
+        _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: false)
         _ = machine.requestEnd()
         _ = machine.originConnected()
         _ = machine.responseHead(self.okHead(""))
@@ -124,7 +124,7 @@ struct ExchangeStateMachineTests {
 
     @Test func connectFailureAnswersWithTheMatchingPage() {
         var machine = self.machine()
-        _ = machine.requestHead(.forward(self.plan), hasBody: false)
+        _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: false)
         _ = machine.requestEnd()
         let failure = OriginConnectError(kind: .nameNotResolved, detail: "no such host")
         guard case .respondLocally(let page, let reason, let url, let close) = machine.originConnectFailed(failure)
@@ -143,7 +143,7 @@ struct ExchangeStateMachineTests {
 
     @Test func aLocalAnswerWrittenBeforeTheRequestEndsWaitsForTheEnd() {
         var machine = self.machine()
-        _ = machine.requestHead(.reject(.notImplemented, reason: "r", url: "u"), hasBody: false)
+        _ = machine.requestHead(.reject(.notImplemented, reason: "r", url: "u"), unreadBytesMayFollow: false)
         guard case .none = machine.localResponseWritten() else { Issue.record("must wait for the end"); return }
         #expect(!machine.isIdle)
         guard case .localExchangeComplete = machine.requestEnd() else { Issue.record("expected completion"); return }
@@ -154,14 +154,14 @@ struct ExchangeStateMachineTests {
         var machine = self.machine()
         guard
             case .respondLocally(_, _, _, let close) = machine.requestHead(
-                .reject(.clientDenied, reason: "r", url: "u"), hasBody: true)
+                .reject(.clientDenied, reason: "r", url: "u"), unreadBytesMayFollow: true)
         else { Issue.record("expected a page"); return }
         #expect(close)
     }
 
     @Test func bodyOverTheLimitGets413BeforeTheResponseStarts() {
         var machine = self.machine(maxBody: 4)
-        _ = machine.requestHead(.forward(self.plan), hasBody: true)
+        _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: true)
         _ = machine.originConnected()
         guard case .respondLocally(let page, _, _, let close) = machine.requestBody(self.buffer("12345")) else {
             Issue.record("expected 413"); return
@@ -173,7 +173,7 @@ struct ExchangeStateMachineTests {
     @Test func aStalePooledConnectionIsRetriedOnlyForBodilessRequests() {
         let getPlan = ForwardPlan.fixture(method: .GET)
         var machine = self.machine()
-        _ = machine.requestHead(.forward(getPlan), hasBody: false)
+        _ = machine.requestHead(.forward(getPlan), unreadBytesMayFollow: false)
         _ = machine.requestEnd()
         _ = machine.originConnected()
         guard case .connectOrigin = machine.retryOnFreshConnection() else { Issue.record("expected a retry"); return }
@@ -190,7 +190,7 @@ struct ExchangeStateMachineTests {
         }
 
         var post = self.machine()
-        _ = post.requestHead(.forward(self.plan), hasBody: true)
+        _ = post.requestHead(.forward(self.plan), unreadBytesMayFollow: true)
         _ = post.originConnected()
         _ = post.requestEnd()
         guard case .none = post.retryOnFreshConnection() else { Issue.record("a POST must not be retried"); return }
@@ -198,7 +198,7 @@ struct ExchangeStateMachineTests {
 
     @Test func theClientGoingAwayAbandonsTheOrigin() {
         var machine = self.machine()
-        _ = machine.requestHead(.forward(self.plan), hasBody: false)
+        _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: false)
         guard case .abort(let closeOrigin) = machine.clientClosed() else { Issue.record("expected abort"); return }
         #expect(closeOrigin)
     }
@@ -208,7 +208,7 @@ extension ExchangeStateMachine {
     /// A machine that sent `plan` on a reused connection which then closed unanswered.
     fileprivate static func retried(_ plan: ForwardPlan) -> Action {
         var machine = ExchangeStateMachine(maxRequestBodyBytes: 0, viaName: "portcullis")
-        _ = machine.requestHead(.forward(plan), hasBody: false)
+        _ = machine.requestHead(.forward(plan), unreadBytesMayFollow: false)
         _ = machine.requestEnd()
         _ = machine.originConnected()
         return machine.retryOnFreshConnection()
