@@ -10,7 +10,7 @@ struct Portcullis: AsyncParsableCommand {
             With no subcommand it runs the proxy ('portcullis run'); the settings below may be \
             given to either.
             """ + "\n\n" + RunCommand.settingsHelp,
-        subcommands: [RunCommand.self],
+        subcommands: [RunCommand.self, PolicyCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

@@ -171,29 +171,39 @@ struct RunCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "portcullis")
 
-        let (pages, refused) = try Self.loadPages(settings.pagesDirectory, logger: logger)
-        for problem in refused {
-            logger.warning(
-                "page template refused", metadata: ["template": "\(problem.template)", "error": "\(problem)"])
+        if settings.pagesDirectory == nil {
+            logger.warning("no page template directory found to seed the database from, using the built-in page")
         }
-        let proxy = ProxyServer(configuration: settings.proxy, pages: pages, logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: proxy)],
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: logger))
-        try await group.run()
-    }
-
-    private static func loadPages(_ directory: String?, logger: Logger) throws -> (PageCatalog, [PageTemplateError]) {
-        guard let directory else {
-            logger.warning("no page template directory found, using the built-in page")
-            return (PageCatalog(templates: []), [])
-        }
+        // A database that cannot be opened or read stops the start: never a silent empty policy.
+        let store: PolicyStore
+        let reloader: PolicyReloader
+        let snapshot: PolicySnapshot
         do {
-            return try PageCatalog.load(directory: directory)
-        } catch {
-            throw ValidationError("\(error)")
+            store = try PolicyStore.open(dataDirectory: settings.dataDirectory, pagesDirectory: settings.pagesDirectory)
+            let proxySlot = ProxySlot()
+            reloader = PolicyReloader(store: store, logger: logger) { snapshot in
+                await proxySlot.proxy?.publish(snapshot)
+            }
+            snapshot = try reloader.initialSnapshot()
+            let proxy = ProxyServer(configuration: settings.proxy, policy: snapshot, logger: logger)
+            proxySlot.proxy = proxy
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [
+                        .init(service: proxy),
+                        .init(service: PolicyReloadService(reloader: reloader, generation: snapshot.generation)),
+                    ],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger))
+            try await group.run()
+        } catch let error as PolicyStoreError {
+            throw ValidationError(error.description)
         }
     }
+}
+
+/// The proxy, once made, for the reloader to hand snapshots to.
+private final class ProxySlot: @unchecked Sendable {
+    // Written once, before the service group starts the reloader.
+    var proxy: ProxyServer?
 }

@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Logging
 import NIOCore
+import Policy
 import Proxy
 
 /// The validated settings of `portcullis run`, read through swift-configuration from flags,

@@ -8,6 +8,11 @@ public struct PageValues: Sendable {
     public var client: String
     public var time: String
     public var requestID: String
+    /// For block pages: the policy group, the list's category and name, and the rule.
+    public var group: String = ""
+    public var category: String = ""
+    public var list: String = ""
+    public var rule: String = ""
 
     public init(
         status: Int,
@@ -40,6 +45,10 @@ public struct PageValues: Sendable {
             "client": self.client,
             "time": self.time,
             "request_id": self.requestID,
+            "group": self.group,
+            "category": self.category,
+            "list": self.list,
+            "rule": self.rule,
         ]
     }
 }

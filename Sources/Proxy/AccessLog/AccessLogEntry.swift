@@ -1,7 +1,9 @@
 import NIOCore
 
 /// One finished exchange, as Squid's native access log shows it:
-/// `time.millis elapsed client action/status bytes method URL user hierarchy/peer type`.
+/// `time.millis elapsed client action/status bytes method URL user hierarchy/peer type`,
+/// followed, for requests the policy decided, by an eleventh field with the verdict and the
+/// rule (`allow,group=Default,rule=default`); tools that read Squid's ten fields ignore it.
 struct AccessLogEntry {
     /// Wall-clock start, milliseconds since the epoch.
     var startMillis: Int64
@@ -17,6 +19,7 @@ struct AccessLogEntry {
     /// `HIER_DIRECT` with the origin's address, or `HIER_NONE` when nothing was contacted.
     var peer: String?
     var contentType: String?
+    var policy: String?
 
     /// Appends the line (with its newline) to `buffer`.
     func write(to buffer: inout ByteBuffer) {
@@ -51,6 +54,10 @@ struct AccessLogEntry {
         }
         buffer.writeInteger(UInt8(ascii: " "))
         Self.writeField(self.contentType ?? "-", to: &buffer)
+        if let policy = self.policy {
+            buffer.writeInteger(UInt8(ascii: " "))
+            Self.writeField(policy, to: &buffer)
+        }
         buffer.writeInteger(UInt8(ascii: "\n"))
     }
 

@@ -1,4 +1,5 @@
 import NIOCore
+import Policy
 
 /// Everything the proxy core needs to know, already validated. Built by the executable from
 /// flags, environment and the configuration file; tests build it directly.

@@ -1,6 +1,8 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import Policy
 
 /// The last handler of a client connection. It plans each request, drives the
 /// `ExchangeStateMachine`, and carries out its actions: leasing origin connections, streaming
@@ -13,6 +15,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private let environment: ProxyEnvironment
     private let pool: OriginPool
     private let accessLog: AccessLogBuffer
+    private let policy: LoopPolicy
     private let headGuard: RequestHeadGuardHandler
     private let logger: Logger
     private var machine: ExchangeStateMachine
@@ -20,6 +23,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private let clientAllowed: Bool
     private let clientIP: String
+    private let clientAddress: IPAddress128?
+    /// The policy's decision on the request in flight.
+    private var policyOutcome: PolicyGate.Outcome?
 
     /// The origin connection of the exchange in flight.
     private var origin: (channel: any Channel, handler: OriginConnectionHandler, key: OriginPool.Key, reused: Bool)?
@@ -42,18 +48,20 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var record = ExchangeRecord()
 
     init(
-        environment: ProxyEnvironment, pool: OriginPool, accessLog: AccessLogBuffer, headGuard: RequestHeadGuardHandler,
-        clientAddress: SocketAddress?, logger: Logger
+        environment: ProxyEnvironment, pool: OriginPool, accessLog: AccessLogBuffer, policy: LoopPolicy,
+        headGuard: RequestHeadGuardHandler, clientAddress: SocketAddress?, logger: Logger
     ) {
         self.environment = environment
         self.pool = pool
         self.accessLog = accessLog
+        self.policy = policy
         self.headGuard = headGuard
         self.logger = logger
         self.machine = ExchangeStateMachine(
             maxRequestBodyBytes: environment.configuration.maxRequestBodyBytes,
             viaName: environment.configuration.viaName)
-        self.clientIP = clientAddress.flatMap { IPAddress128($0)?.description } ?? "-"
+        self.clientAddress = clientAddress.flatMap { IPAddress128($0) }
+        self.clientIP = self.clientAddress?.description ?? "-"
         self.clientAllowed =
             clientAddress.map { environment.configuration.allowedClients.contains(address: $0) } ?? false
     }
@@ -88,10 +96,15 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.headGuard.beginExchange()
             self.requestCounter += 1
             self.record = ExchangeRecord(head: head, client: self.clientIP)
-            let disposition =
+            var disposition =
                 self.clientAllowed
                 ? self.environment.planner.plan(head, clientIP: self.clientIP)
                 : .reject(.clientDenied, reason: "client \(self.clientIP) may not use this proxy", url: head.uri)
+            // The policy decides every request the proxy would forward or tunnel.
+            (disposition, self.policyOutcome) = PolicyGate.apply(
+                disposition, client: self.clientAddress, snapshot: self.policy.snapshot, now: Date(),
+                via: self.environment.planner.via.http11)
+            self.record.policy = self.policyOutcome?.label
             // After a refusal the connection closes if unread bytes may follow: a body, or the
             // tunnel bytes a client sends right behind its CONNECT. (Only refusals ask.)
             var unreadBytesMayFollow = false
@@ -334,7 +347,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private func connectOrigin(_ plan: ForwardPlan, fresh: Bool, context: ChannelHandlerContext) {
         self.record.action = "TCP_MISS"
-        let key = OriginPool.Key(host: plan.target.host, port: plan.target.port)
+        let key = OriginPool.Key(host: plan.connectHost, port: plan.connectPort)
         if !fresh, let (channel, handler) = self.pool.lease(key) {
             self.attachOrigin(channel: channel, handler: handler, key: key, reused: true)
             self.perform(self.machine.originConnected())
@@ -342,7 +355,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         self.environment.connector.connectHTTP(
-            host: plan.target.host, port: plan.target.port, on: context.eventLoop,
+            host: plan.connectHost, port: plan.connectPort, on: context.eventLoop,
             readTimeout: self.environment.configuration.originReadTimeout
         ).whenComplete { result in
             let this = loopBound.value
@@ -411,9 +424,23 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func writeLocalPage(_ page: LocalPage, reason: String, url: String, closeAfter: Bool) {
         guard let context = self.context else { return }
         let requestID = "\(self.clientIP)-\(ObjectIdentifier(self).hashValue & 0xFFFF_FFFF)-\(self.requestCounter)"
+        var values = PageValues(
+            status: 0, title: "", reason: reason, url: url, client: self.clientIP, requestID: requestID)
+        var snapshot = self.policy.snapshot
+        if let outcome = self.policyOutcome, outcome.decision.isBlocked {
+            let trace = outcome.snapshot.trace(outcome.decision, facts: outcome.facts)
+            values.host = outcome.facts.host
+            values.group = trace.group
+            values.list = trace.list ?? ""
+            values.category = trace.category ?? ""
+            values.rule = trace.rulePosition.map(String.init) ?? "default"
+            values.reason =
+                "Blocked by the rule \(values.rule) of the group \(trace.group)"
+                + (trace.entry.map { " (entry \($0))" } ?? "") + "."
+            snapshot = outcome.snapshot
+        }
         let (head, body) = self.environment.localResponse(
-            page, reason: reason, url: url, client: self.clientIP, requestID: requestID, closeAfter: closeAfter,
-            allocator: context.channel.allocator)
+            page, values: values, snapshot: snapshot, closeAfter: closeAfter, allocator: context.channel.allocator)
         self.record.status = Int(page.status.code)
         self.record.action = page.status == .forbidden ? "TCP_DENIED" : "NONE_NONE"
         self.record.contentType = "text/html"

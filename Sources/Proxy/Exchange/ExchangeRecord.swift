@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import Policy
 
 #if canImport(Glibc)
     import Glibc
@@ -22,6 +23,8 @@ struct ExchangeRecord {
     var bytes: Int = 0
     var peer: String?
     var contentType: String?
+    /// The policy's verdict and rule (`deny,group=Default,rule=2,list=deny`).
+    var policy: String?
     var logged = false
 
     init(method: String = "NONE", url: String = "-", client: String = "-") {
@@ -42,7 +45,7 @@ struct ExchangeRecord {
             startMillis: self.startMillis,
             elapsedMillis: (NIODeadline.now() - self.start).nanoseconds / 1_000_000,
             client: self.client, action: action ?? self.action, status: self.status, bytes: self.bytes,
-            method: self.method, url: self.url, peer: self.peer, contentType: self.contentType)
+            method: self.method, url: self.url, peer: self.peer, contentType: self.contentType, policy: self.policy)
     }
 
     private static func wallClockMillis() -> Int64 {

@@ -7,20 +7,26 @@ struct ProxyEnvironment: Sendable {
     let configuration: ProxyConfiguration
     let planner: RequestPlanner
     let connector: OriginConnector
-    let pages: PageCatalog
+    let policies: LoopPolicies
     let pools: OriginPools
     let accessLogs: AccessLogBuffers
 
-    /// Renders a local page into a complete response.
+    /// Renders a local page, with the templates of `snapshot`, into a complete response.
+    /// `values` come with the page's status and title filled in here.
     func localResponse(
-        _ page: LocalPage, reason: String, url: String, client: String, requestID: String, closeAfter: Bool,
+        _ page: LocalPage, values: PageValues, snapshot: PolicySnapshot, closeAfter: Bool,
         allocator: ByteBufferAllocator
     ) -> (HTTPResponseHead, ByteBuffer) {
-        let host = (try? RequestTarget(absoluteForm: url).host) ?? ""
-        let values = PageValues(
-            status: Int(page.status.code), title: page.title, reason: reason, url: url, host: host, client: client,
-            time: HTTPDateFormat.now(), requestID: requestID)
-        let html = self.pages.render(page.template, values)
+        var values = values
+        values.status = Int(page.status.code)
+        values.title = page.title
+        if values.host.isEmpty {
+            values.host =
+                (try? RequestTarget(absoluteForm: values.url).host)
+                ?? (try? RequestTarget(authorityForm: values.url).host) ?? ""
+        }
+        values.time = HTTPDateFormat.now()
+        let html = snapshot.pages.render(page.template, values)
         var body = allocator.buffer(capacity: html.utf8.count)
         body.writeString(html)
         var headers = HTTPHeaders()

@@ -18,6 +18,10 @@ final class ForwardPlan: Sendable {
     /// The `X-Forwarded-For` rule and the address it adds.
     let forwardedFor: ForwardedForMode
     let clientIP: String
+    /// Where the request is sent: the target's host and port, unless the policy intercepts it
+    /// (the request itself, Host header included, is unchanged).
+    let connectHost: String
+    let connectPort: Int
 
     var method: HTTPMethod { self.clientHead.method }
     var clientVersion: HTTPVersion { self.clientHead.version }
@@ -25,7 +29,7 @@ final class ForwardPlan: Sendable {
     init(
         target: RequestTarget, clientHead: HTTPRequestHead, fields: HeadFields, requestFraming: BodyFraming,
         upgrade: String?, clientKeepAlive: Bool, maxForwards: Int? = nil, via: String = "1.1 portcullis",
-        forwardedFor: ForwardedForMode = .append, clientIP: String = "-"
+        forwardedFor: ForwardedForMode = .append, clientIP: String = "-", connectTo: (host: String, port: Int)? = nil
     ) {
         self.target = target
         self.clientHead = clientHead
@@ -37,6 +41,16 @@ final class ForwardPlan: Sendable {
         self.via = via
         self.forwardedFor = forwardedFor
         self.clientIP = clientIP
+        self.connectHost = connectTo?.host ?? target.host
+        self.connectPort = connectTo?.port ?? target.port
+    }
+
+    /// The same request, sent to another host and port.
+    func intercepted(host: String, port: Int) -> ForwardPlan {
+        ForwardPlan(
+            target: self.target, clientHead: self.clientHead, fields: self.fields, requestFraming: self.requestFraming,
+            upgrade: self.upgrade, clientKeepAlive: self.clientKeepAlive, maxForwards: self.maxForwards, via: self.via,
+            forwardedFor: self.forwardedFor, clientIP: self.clientIP, connectTo: (host, port))
     }
 }
 

@@ -11,7 +11,7 @@ public final class ProxyServer: Service, @unchecked Sendable {
     // @unchecked: the mutable state below is written by `start()` and `shutdown()` only, which
     // the owner calls in order; the event loops see only the immutable environment.
     private let configuration: ProxyConfiguration
-    private let pages: PageCatalog
+    private let policies: LoopPolicies
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private let resolverPool: NIOThreadPool
@@ -19,6 +19,7 @@ public final class ProxyServer: Service, @unchecked Sendable {
     private var accessLogWriter: AccessLogWriter?
     private var accessLogs: AccessLogBuffers?
     private var serverChannels: [any Channel] = []
+    private var isShutDown = false
     private let environmentSlot = EnvironmentSlot()
 
     /// Client connections open right now.
@@ -27,14 +28,21 @@ public final class ProxyServer: Service, @unchecked Sendable {
     /// The addresses actually bound (ports resolved when 0 was asked for).
     public private(set) var boundAddresses: [SocketAddress] = []
 
-    public init(configuration: ProxyConfiguration, pages: PageCatalog, logger: Logger) {
+    /// A proxy deciding with `policy` until `publish(_:)` brings a newer snapshot.
+    public init(configuration: ProxyConfiguration, policy: PolicySnapshot, logger: Logger) {
         self.configuration = configuration
-        self.pages = pages
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.threads))
+        self.policies = LoopPolicies(group: self.group, initial: policy)
         // getaddrinfo blocks: enough threads that a few slow names do not hold up the rest.
         self.resolverPool = NIOThreadPool(numberOfThreads: 8)
         self.connections = ClientConnections(limit: configuration.maxClientConnections)
+    }
+
+    /// Hands a new policy snapshot to every event loop. Exchanges already decided finish with
+    /// the snapshot they had; no connection is touched.
+    public func publish(_ snapshot: PolicySnapshot) async {
+        await self.policies.publish(snapshot)
     }
 
     /// Binds every listener and starts accepting.
@@ -61,7 +69,7 @@ public final class ProxyServer: Service, @unchecked Sendable {
                     deniedNetworks: self.configuration.deniedDestinations, listeners: self.boundAddresses,
                     localAddresses: ((try? System.enumerateDevices()) ?? []).compactMap(\.address)),
                 connectTimeout: self.configuration.connectTimeout),
-            pages: self.pages,
+            policies: self.policies,
             pools: OriginPools(
                 group: self.group, maxIdlePerKey: self.configuration.maxIdleOriginConnections,
                 idleTimeout: self.configuration.originIdleTimeout),
@@ -82,7 +90,10 @@ public final class ProxyServer: Service, @unchecked Sendable {
 
     /// Stops accepting, lets in-flight exchanges finish up to the grace period, closes what is
     /// left, writes out the access log and stops the event loops.
+    /// A second call does nothing.
     public func shutdown() async {
+        guard !self.isShutDown else { return }
+        self.isShutDown = true
         for channel in self.serverChannels {
             try? await channel.close()
         }
@@ -156,7 +167,8 @@ public final class ProxyServer: Service, @unchecked Sendable {
         try sync.addHandler(
             ClientConnectionHandler(
                 environment: environment, pool: environment.pools.pool(for: channel.eventLoop),
-                accessLog: environment.accessLogs.buffer(for: channel.eventLoop), headGuard: headGuard,
+                accessLog: environment.accessLogs.buffer(for: channel.eventLoop),
+                policy: environment.policies.policy(for: channel.eventLoop), headGuard: headGuard,
                 clientAddress: channel.remoteAddress, logger: logger))
     }
 }

@@ -1,4 +1,5 @@
 import NIOCore
+import Policy
 
 /// Refuses destinations the proxy must never connect to: configured denied networks, and the
 /// proxy's own listening sockets (a request for the proxy itself would loop forever).

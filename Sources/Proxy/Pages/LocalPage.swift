@@ -30,5 +30,7 @@ public struct LocalPage: Sendable, Hashable {
     public static let originUnreachable = Self(.badGateway, "origin-error", "Origin Unreachable", "origin_unreachable")
     public static let nameNotResolved = Self(.serviceUnavailable, "dns-error", "Name Not Resolved", "dns_failure")
     public static let originTimeout = Self(.gatewayTimeout, "origin-error", "Origin Timeout", "origin_timeout")
+    /// A request the policy refused, shown with its group's block page template.
+    public static func blocked(template: String) -> Self { Self(.forbidden, template, "Blocked", "policy_blocked") }
     public static let requestTimeout = Self(.requestTimeout, "bad-request", "Request Timeout", "request_timeout")
 }

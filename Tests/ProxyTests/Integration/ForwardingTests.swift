@@ -176,7 +176,8 @@ extension Integration {
                 #expect(await eventually { proxy.accessLog().contains("/logged") })
                 let line = try #require(proxy.accessLog().split(separator: "\n").first { $0.contains("/logged") })
                 let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-                #expect(fields.count == 10)
+                // Squid's ten fields, then the policy's verdict and rule.
+                #expect(fields.count == 11)
                 #expect(fields[0].contains("."))
                 #expect(fields[2] == "127.0.0.1")
                 #expect(fields[3] == "TCP_MISS/200")
@@ -185,6 +186,7 @@ extension Integration {
                 #expect(fields[6] == "\(nginx.base)/logged")
                 #expect(fields[7] == "-")
                 #expect(fields[8] == "HIER_DIRECT/127.0.0.1")
+                #expect(fields[10] == "allow,group=Default,rule=default")
             }
         }
     }

@@ -18,6 +18,8 @@ final class RunningProxy {
     let directory: TemporaryDirectory
     let port: Int
     let portIPv6: Int?
+    /// The policy the proxy decides with (an in-memory database seeded like a fresh install).
+    let store: PolicyStore
 
     var url: String { "http://127.0.0.1:\(self.port)" }
     var curl: Curl { Curl(proxy: self.url) }
@@ -28,7 +30,10 @@ final class RunningProxy {
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("share/pages").path
     }
 
-    init(_ configure: (inout ProxyConfiguration) -> Void = { _ in }, label: String = #function) async throws {
+    init(
+        policy: PolicyStore? = nil, _ configure: (inout ProxyConfiguration) -> Void = { _ in },
+        label: String = #function
+    ) async throws {
         self.label = label
         self.directory = try TemporaryDirectory()
         var configuration = ProxyConfiguration()
@@ -37,11 +42,11 @@ final class RunningProxy {
         configuration.threads = 2
         configuration.shutdownGracePeriod = .seconds(5)
         configure(&configuration)
-        let (pages, refused) = try PageCatalog.load(directory: Self.pagesDirectory)
-        precondition(refused.isEmpty, "shipped page templates must load: \(refused)")
+        self.store = try policy ?? PolicyStore.inMemory(pagesDirectory: Self.pagesDirectory)
         var logger = Logger(label: "test.proxy")
         logger.logLevel = .warning
-        self.server = ProxyServer(configuration: configuration, pages: pages, logger: logger)
+        self.server = ProxyServer(
+            configuration: configuration, policy: try SnapshotCompiler.compile(self.store), logger: logger)
         liveProxies.withLockedValue { $0.append(label) }
         do {
             try await self.server.start()
@@ -52,6 +57,11 @@ final class RunningProxy {
         }
         self.port = self.server.boundAddresses.first { $0.protocol == .inet }?.port ?? 0
         self.portIPv6 = self.server.boundAddresses.first { $0.protocol == .inet6 }?.port
+    }
+
+    /// Compiles the store and hands the snapshot to the proxy (what the reloader does).
+    func reloadPolicy() async throws {
+        await self.server.publish(try SnapshotCompiler.compile(self.store))
     }
 
     func stop() async {

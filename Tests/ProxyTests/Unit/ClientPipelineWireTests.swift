@@ -18,14 +18,14 @@ final class EmbeddedClientConnection {
         var configuration = ProxyConfiguration()
         configuration.accessLog = .off
         configure(&configuration)
-        let (pages, _) = try PageCatalog.load(directory: RunningProxy.pagesDirectory)
+        let store = try PolicyStore.inMemory(pagesDirectory: RunningProxy.pagesDirectory)
         let environment = ProxyEnvironment(
             configuration: configuration,
             planner: RequestPlanner(configuration: configuration),
             connector: OriginConnector(
                 resolver: OriginResolver(threadPool: self.threadPool, timeout: .seconds(1)),
                 destinationGuard: DestinationGuard(deniedNetworks: [], listeners: []), connectTimeout: .seconds(1)),
-            pages: pages,
+            policies: LoopPolicies(group: self.loop, initial: try SnapshotCompiler.compile(store)),
             pools: OriginPools(group: self.loop, maxIdlePerKey: 1, idleTimeout: .seconds(1)),
             accessLogs: AccessLogBuffers(group: self.loop, writer: nil))
         self.channel = EmbeddedChannel(loop: self.loop)

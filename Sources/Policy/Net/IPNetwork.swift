@@ -1,5 +1,3 @@
-import NIOCore
-
 /// An IPv4 or IPv6 network in CIDR form (`10.0.0.0/8`, `fc00::/7`, or a single address).
 ///
 /// Addresses are kept as 128-bit values; IPv4 networks use the IPv4-mapped range
@@ -33,12 +31,7 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
         self.isIPv4 = address.isIPv4
     }
 
-    public func contains(_ address: SocketAddress) -> Bool {
-        guard let value = IPAddress128(address) else { return false }
-        return self.contains(value)
-    }
-
-    func contains(_ address: IPAddress128) -> Bool {
+    public func contains(_ address: IPAddress128) -> Bool {
         let (maskHigh, maskLow) = Self.mask(self.prefix)
         return address.high & maskHigh == self.high && address.low & maskLow == self.low
     }
@@ -61,24 +54,8 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
     ].map { try! IPNetwork(parsing: $0) }
 }
 
-extension [IPNetwork] {
-    public func contains(address: SocketAddress) -> Bool {
-        guard let value = IPAddress128(address) else { return false }
-        return self.contains { $0.contains(value) }
-    }
-}
-
 public struct IPNetworkError: Error, CustomStringConvertible, Sendable {
     public let input: String
     public let problem: String
     public var description: String { "invalid network '\(self.input)': \(self.problem)" }
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        var view = Substring(self)
-        while view.first == " " || view.first == "\t" { view.removeFirst() }
-        while view.last == " " || view.last == "\t" { view.removeLast() }
-        return String(view)
-    }
 }

@@ -1,5 +1,3 @@
-import NIOCore
-
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
@@ -9,47 +7,51 @@ import NIOCore
 #endif
 
 /// An IP address as a 128-bit value; IPv4 is stored IPv4-mapped (`::ffff:a.b.c.d`).
-struct IPAddress128: Hashable, Sendable, CustomStringConvertible {
-    var high: UInt64
-    var low: UInt64
-    var isIPv4: Bool
+public struct IPAddress128: Hashable, Sendable, CustomStringConvertible {
+    public var high: UInt64
+    public var low: UInt64
+    public var isIPv4: Bool
 
-    init(high: UInt64, low: UInt64, isIPv4: Bool) {
+    public init(high: UInt64, low: UInt64, isIPv4: Bool) {
         self.high = high
         self.low = low
         self.isIPv4 = isIPv4
     }
 
-    init?(parsing text: some StringProtocol) {
+    public init?(parsing text: some StringProtocol) {
         var text = Substring(text)
         if text.hasPrefix("["), text.hasSuffix("]") { text = text.dropFirst().dropLast() }
-        if let address = try? SocketAddress(ipAddress: String(text), port: 0), let value = IPAddress128(address) {
-            self = value
+        let string = String(text)
+        if string.contains(":") {
+            var storage = in6_addr()
+            guard inet_pton(AF_INET6, string, &storage) == 1 else { return nil }
+            self.init(in6: storage)
         } else {
-            return nil
+            var storage = in_addr()
+            guard inet_pton(AF_INET, string, &storage) == 1 else { return nil }
+            self.init(ipv4: UInt32(bigEndian: storage.s_addr))
         }
     }
 
-    init?(_ address: SocketAddress) {
-        switch address {
-        case .v4(let v4):
-            let value = UInt32(bigEndian: v4.address.sin_addr.s_addr)
-            self.init(high: 0, low: 0x0000_FFFF_0000_0000 | UInt64(value), isIPv4: true)
-        case .v6(let v6):
-            var storage = v6.address.sin6_addr
-            let bytes = withUnsafeBytes(of: &storage) { Array($0) }
-            var high: UInt64 = 0
-            var low: UInt64 = 0
+    /// An IPv4 address, host byte order.
+    public init(ipv4 value: UInt32) {
+        self.init(high: 0, low: 0x0000_FFFF_0000_0000 | UInt64(value), isIPv4: true)
+    }
+
+    /// An IPv6 address; an IPv4-mapped one (`::ffff:a.b.c.d`, how a dual-stack socket shows
+    /// an IPv4 client) counts as IPv4.
+    public init(in6 storage: in6_addr) {
+        var storage = storage
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        withUnsafeBytes(of: &storage) { bytes in
             for index in 0..<8 { high = high << 8 | UInt64(bytes[index]) }
             for index in 8..<16 { low = low << 8 | UInt64(bytes[index]) }
-            // An IPv4 client on a dual-stack socket arrives IPv4-mapped: treat it as IPv4.
-            self.init(high: high, low: low, isIPv4: high == 0 && low >> 32 == 0xFFFF)
-        case .unixDomainSocket:
-            return nil
         }
+        self.init(high: high, low: low, isIPv4: high == 0 && low >> 32 == 0xFFFF)
     }
 
-    var description: String {
+    public var description: String {
         if self.isIPv4 {
             let value = UInt32(truncatingIfNeeded: self.low)
             return "\(value >> 24).\(value >> 16 & 0xFF).\(value >> 8 & 0xFF).\(value & 0xFF)"

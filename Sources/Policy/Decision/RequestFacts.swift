@@ -1,0 +1,72 @@
+/// What the policy knows about one request: all a decision may depend on, besides the time.
+public struct RequestFacts: Sendable {
+    /// `http`, or `https` for a CONNECT.
+    public var scheme: String
+    /// The destination host as the client named it (any case, maybe a trailing dot or IDN).
+    public var host: String
+    public var port: Int
+    /// Path and query (`/` for a CONNECT).
+    public var path: String
+    public var client: IPAddress128?
+    public var user: String?
+    public var isConnect: Bool
+
+    public init(
+        scheme: String, host: String, port: Int, path: String, client: IPAddress128?, user: String? = nil,
+        isConnect: Bool = false
+    ) {
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.path = path
+        self.client = client
+        self.user = user
+        self.isConnect = isConnect
+    }
+
+    /// A URL's facts: `http://example.com/a?b`, `example.com:443` (a CONNECT), `example.com`.
+    public init(url: String, client: IPAddress128? = nil, user: String? = nil) throws(PolicyInputError) {
+        var rest = Substring(url)
+        var scheme = "http"
+        var isConnect = false
+        if let range = rest.range(of: "://") {
+            scheme = rest[..<range.lowerBound].lowercased()
+            rest = rest[range.upperBound...]
+        }
+        let slash = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        var authority = rest[..<slash]
+        var path = String(rest[slash...])
+        if path.isEmpty { path = "/" }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        var port = scheme == "https" ? 443 : 80
+        var host = authority
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            host = authority[authority.index(after: authority.startIndex)..<close]
+            let after = authority[authority.index(after: close)...]
+            if after.hasPrefix(":"), let value = Int(after.dropFirst()) { port = value }
+        } else if let colon = authority.lastIndex(of: ":") {
+            guard let value = Int(authority[authority.index(after: colon)...]), (1...65535).contains(value) else {
+                throw PolicyInputError(field: "url", value: url, problem: "malformed port")
+            }
+            port = value
+            host = authority[..<colon]
+            if !url.contains("://") && port == 443 {
+                scheme = "https"
+                isConnect = true
+            }
+        }
+        guard !host.isEmpty else { throw PolicyInputError(field: "url", value: url, problem: "no host") }
+        self.init(
+            scheme: scheme, host: String(host), port: port, path: isConnect ? "/" : path, client: client, user: user,
+            isConnect: isConnect)
+    }
+
+    /// The URL as the policy sees it (what regular expressions and `%u` see).
+    public var url: String {
+        let defaultPort = self.scheme == "https" ? 443 : 80
+        let hostPart = self.host.contains(":") ? "[\(self.host)]" : self.host
+        let portPart = self.port == defaultPort ? "" : ":\(self.port)"
+        if self.isConnect { return "\(hostPart):\(self.port)" }
+        return "\(self.scheme)://\(hostPart)\(portPart)\(self.path)"
+    }
+}
