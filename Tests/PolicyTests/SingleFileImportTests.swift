@@ -119,11 +119,38 @@ struct SingleFileImportTests {
         #expect(list.problems.map(\.text) == ["b\u{FFFD}b\u{FFFD}.fr", "\u{FFFD}.example"])
     }
 
+    @Test func largeListKeepsFirstOccurrencesInFileOrder() throws {
+        // Enough lines to cross many batches and grow the index several times; every third
+        // line repeats an earlier name (in another spelling now and then).
+        var lines: [String] = []
+        var expected: [String] = []
+        for number in 0..<20_000 {
+            if number % 3 == 2 {
+                let earlier = expected[(number * 7919) % expected.count]
+                lines.append(number % 2 == 0 ? earlier.uppercased() + "." : earlier)
+            } else {
+                let name = "host\(number).example"
+                lines.append(name)
+                expected.append(name)
+            }
+        }
+        let (_, list) = try importFile(lines.joined(separator: "\n"))
+        #expect(list.values == expected)
+        #expect(list.duplicates == lines.count - expected.count)
+    }
+
     @Test func longBadLinesAreShortenedInReports() throws {
         let line = "bad " + String(repeating: "x", count: 300)
         let (_, list) = try importFile(line + "\n")
         #expect(list.problems.count == 1)
         #expect(list.problems[0].text == String(line.prefix(200)) + "…")
+    }
+
+    @Test func problemsKeptAreBoundedButCounted() throws {
+        let (_, list) = try importFile(String(repeating: "not a name\n", count: ImportedList.problemLimit + 5))
+        #expect(list.problems.count == ImportedList.problemLimit)
+        #expect(list.problemCount == ImportedList.problemLimit + 5)
+        #expect(list.problems.last?.line == ImportedList.problemLimit)
     }
 
     @Test func binaryFileIsNotAList() throws {
