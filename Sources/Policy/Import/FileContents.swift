@@ -1,0 +1,48 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Whole-file and file-prefix reads with plain POSIX calls: one allocation, no copies.
+enum FileContents {
+    /// Every byte of the file at `path` (or the first `limit` bytes).
+    static func bytes(of path: String, limit: Int = .max) throws(ImportError) -> [UInt8] {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .unreadable(path, Self.message(errno)) }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw .unreadable(path, Self.message(errno)) }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { throw .unreadable(path, "not a regular file") }
+
+        // The size is a hint: one byte more than it lets the first chunk see the end of the
+        // file, and the loop copes with a file that grows meanwhile.
+        let expected = max(Int(status.st_size), 0)
+        var bytes: [UInt8] = []
+        while bytes.count < limit {
+            let size = min(limit - bytes.count, max(expected - bytes.count + 1, 1 << 16))
+            var failure: Int32 = 0
+            let chunk = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+                count = 0
+                guard let base = buffer.baseAddress else { return }
+                while count < size {
+                    let result = read(descriptor, base + count, size - count)
+                    if result > 0 {
+                        count += result
+                    } else if result == 0 {
+                        return
+                    } else if errno != EINTR {
+                        failure = errno
+                        return
+                    }
+                }
+            }
+            if failure != 0 { throw .unreadable(path, Self.message(failure)) }
+            if bytes.isEmpty { bytes = chunk } else { bytes += chunk }
+            if chunk.count < size { break }
+        }
+        return bytes
+    }
+
+    private static func message(_ code: Int32) -> String { String(cString: strerror(code)) }
+}
