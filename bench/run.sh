@@ -41,6 +41,9 @@
 #   NGINX_WORKERS    nginx worker_processes, 0 = auto           [1]
 #   HAPROXY_THREADS  HAProxy nbthread                           [1]
 #   BENCH_KEEP       1 = keep the temp work dir (configs, logs) [0]
+#   PORTCULLIS_DATA  data directory for Portcullis (e.g. one holding a
+#                    5-million-entry policy from bench/policy.sh); the
+#                    default is a fresh one, i.e. the empty starter policy [fresh]
 #   ACCESS_LOGS      on  = Squid and Portcullis both write their access log
 #                          to a file, as each does by default in production
 #                    off = neither logs                          [on]
@@ -59,7 +62,7 @@ set -euo pipefail
 
 # --- Remember the exact command line (knobs that were explicitly set) ------
 
-KNOBS=(DURATION WARMUP THREADS CONNECTIONS DOWNLOADS BENCH_ONLY PORTCULLIS_BIN
+KNOBS=(DURATION WARMUP THREADS CONNECTIONS DOWNLOADS BENCH_ONLY PORTCULLIS_BIN PORTCULLIS_DATA
        BENCH_BUILD NGINX_WORKERS HAPROXY_THREADS BENCH_KEEP)
 COMMAND_LINE=""
 for k in "${KNOBS[@]}"; do
@@ -543,7 +546,7 @@ start_portcullis() {
     SERVER_LOGS[portcullis]="$WORK/pc/access.log"
     start_server portcullis "$PORTCULLIS_BIN" run \
         --listen "$LOOPBACK:$port" \
-        --data-dir "$WORK/pc" \
+        --data-dir "${PORTCULLIS_DATA:-$WORK/pc}" \
         --connect-ports "$NGINX_PORT" \
         --access-log "$( [[ $ACCESS_LOGS == on ]] && echo "$WORK/pc/access.log" || echo off )"
     TARGET_PORT[portcullis]=$port

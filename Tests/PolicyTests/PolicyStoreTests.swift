@@ -31,7 +31,7 @@ struct PolicyStoreTests {
         #expect(try store.addEntries(["example.com"], to: "deny", actor: "test").unchanged == 1)
         #expect(
             try store.entries(of: "deny").map(\.description) == [
-                "example.com", "example.org", "host:www.exact.net", "example.net/ads", "regex:^x+$",
+                "example.com", "example.org", "host:www.exact.net", "example.net/ads/", "regex:^x+$",
             ])
         let removed = try store.removeEntries(["example.com", "nothere.com"], from: "deny", actor: "test")
         #expect(removed == ListEditResult(changed: 1, unchanged: 1))
@@ -89,8 +89,7 @@ struct PolicyStoreTests {
     }
 
     @Test func aFileDatabaseKeepsCommittedChangesAcrossReopening() throws {
-        let scratch = try ScratchDirectory()
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory()
         do {
             let store = try PolicyStore.open(dataDirectory: scratch.path, pagesDirectory: shippedPagesDirectory)
             _ = try store.addEntries(["kept.example"], to: "deny", actor: "t")
@@ -105,8 +104,7 @@ struct PolicyStoreTests {
     }
 
     @Test func aDatabaseThatIsNotSQLiteIsAClearError() throws {
-        let scratch = try ScratchDirectory()
-        defer { scratch.remove() }
+        let scratch = try TemporaryDirectory()
         try Data("this is not a database, just text that is long enough to be read as a header".utf8)
             .write(to: URL(fileURLWithPath: scratch.path + "/portcullis.db"))
         do {

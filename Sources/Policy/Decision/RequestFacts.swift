@@ -63,10 +63,48 @@ public struct RequestFacts: Sendable {
 
     /// The URL as the policy sees it (what regular expressions and `%u` see).
     public var url: String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: self.urlCapacity) { buffer in
+            String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<self.writeURL(into: buffer)]), as: UTF8.self)
+        }
+    }
+
+    /// Room enough for `writeURL`.
+    var urlCapacity: Int { self.scheme.utf8.count + self.host.utf8.count + self.path.utf8.count + 12 }
+
+    /// Writes the URL's bytes (no String made: the decision's regular expressions read them);
+    /// returns how many. `buffer` holds at least `urlCapacity` bytes.
+    func writeURL(into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var count = 0
+        func put<S: Sequence<UInt8>>(_ bytes: S) {
+            for byte in bytes {
+                buffer[count] = byte
+                count += 1
+            }
+        }
+        let bracketed = self.host.utf8.contains(UInt8(ascii: ":"))
+        if !self.isConnect {
+            put(self.scheme.utf8)
+            put("://".utf8)
+        }
+        if bracketed { put(CollectionOfOne(UInt8(ascii: "["))) }
+        put(self.host.utf8)
+        if bracketed { put(CollectionOfOne(UInt8(ascii: "]"))) }
         let defaultPort = self.scheme == "https" ? 443 : 80
-        let hostPart = self.host.contains(":") ? "[\(self.host)]" : self.host
-        let portPart = self.port == defaultPort ? "" : ":\(self.port)"
-        if self.isConnect { return "\(hostPart):\(self.port)" }
-        return "\(self.scheme)://\(hostPart)\(portPart)\(self.path)"
+        if self.isConnect || self.port != defaultPort {
+            put(CollectionOfOne(UInt8(ascii: ":")))
+            var digits: (UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0)
+            var length = 0
+            var rest = max(0, min(self.port, 65535))
+            withUnsafeMutableBytes(of: &digits) { digits in
+                repeat {
+                    digits[length] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                    length += 1
+                } while rest > 0
+                for index in stride(from: length - 1, through: 0, by: -1) { put(CollectionOfOne(digits[index])) }
+            }
+        }
+        if !self.isConnect { put(self.path.utf8) }
+        return count
     }
 }

@@ -41,16 +41,23 @@ enum URLLine {
         return .value(Self.withoutWWW(host) + String(decoding: path, as: UTF8.self))
     }
 
+    /// How many leading bytes of `host` are a `www`, `www1`, `www2`… label and its dot, if a
+    /// name with a dot remains after them (else 0). The one rule for entries and requests.
+    static func wwwPrefixLength(_ host: UnsafeRawBufferPointer) -> Int {
+        guard host.count > 4, host[0] == UInt8(ascii: "w"), host[1] == UInt8(ascii: "w"), host[2] == UInt8(ascii: "w")
+        else { return 0 }
+        var index = 3
+        while index < host.count, host[index] &- UInt8(ascii: "0") < 10 { index += 1 }
+        guard index < host.count, host[index] == UInt8(ascii: ".") else { return 0 }
+        let rest = UnsafeRawBufferPointer(rebasing: host[(index + 1)...])
+        return rest.contains(UInt8(ascii: ".")) ? index + 1 : 0
+    }
+
     /// `host` without a leading `www`, `www1`, `www2`… label, if a name with a dot remains.
     static func withoutWWW(_ host: String) -> String {
-        let bytes = host.utf8
-        guard bytes.starts(with: "www".utf8) else { return host }
-        var index = bytes.index(bytes.startIndex, offsetBy: 3)
-        while index < bytes.endIndex, bytes[index] &- UInt8(ascii: "0") < 10 { index = bytes.index(after: index) }
-        guard index < bytes.endIndex, bytes[index] == UInt8(ascii: ".") else { return host }
-        let rest = host.utf8[bytes.index(after: index)...]
-        guard rest.contains(UInt8(ascii: ".")) else { return host }
-        return String(Substring(rest))
+        var host = host
+        let length = host.withUTF8 { Self.wwwPrefixLength(UnsafeRawBufferPointer($0)) }
+        return length == 0 ? host : String(Substring(host.utf8.dropFirst(length)))
     }
 
     private static func hasPrefix(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix: StaticString) -> Bool {

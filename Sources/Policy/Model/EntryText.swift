@@ -20,54 +20,26 @@ public struct EntryText: Sendable, Hashable, CustomStringConvertible {
         try self.init(kind: trimmed.contains("/") ? .url : .domain, raw: trimmed)
     }
 
+    /// Parses one entry of a known kind, exactly as an imported line of that kind is read.
     public init(kind: EntryKind, raw: String) throws(PolicyInputError) {
         self.kind = kind
-        switch kind {
-        case .domain, .host:
-            var name = Substring(raw)
-            if kind == .domain, name.hasPrefix("*.") { name = name.dropFirst(2) }
-            if kind == .domain, name.hasPrefix(".") { name = name.dropFirst() }
-            do {
-                self.value = try HostName.normalized(name)
-            } catch {
-                throw PolicyInputError(field: kind.rawValue, value: raw, problem: error.description)
+        var raw = raw
+        let outcome = raw.withUTF8 { bytes -> LineOutcome in
+            switch kind {
+            case .domain: return DomainLine.parse(bytes)
+            case .host:
+                do { return .value(try HostName.normalized(utf8: bytes)) } catch let error as HostNameError {
+                    return .problem(error.reason)
+                } catch { return .problem("\(error)") }
+            case .url: return URLLine.parse(bytes)
+            case .regex: return bytes.isEmpty ? .problem("empty pattern") : ExpressionLine.parse(bytes)
             }
-        case .url:
-            self.value = try Self.normalizedURL(raw)
-        case .regex:
-            guard !raw.isEmpty else { throw PolicyInputError(field: "regex", value: raw, problem: "empty pattern") }
-            try PosixRegex.validate(raw)
-            self.value = raw
         }
-    }
-
-    /// squidGuard URL entries: scheme, port and a leading `www<digits>.` label are dropped,
-    /// the host normalised, the path kept as written (without a trailing `/`).
-    static func normalizedURL(_ raw: String) throws(PolicyInputError) -> String {
-        var text = Substring(raw)
-        for scheme in ["http://", "https://"] where text.lowercased().hasPrefix(scheme) {
-            text = text.dropFirst(scheme.count)
+        switch outcome {
+        case .value(let value): self.value = value
+        case .problem(let reason): throw PolicyInputError(field: kind.rawValue, value: raw, problem: reason)
+        default: throw PolicyInputError(field: kind.rawValue, value: raw, problem: "not an entry")
         }
-        let slash = text.firstIndex(of: "/") ?? text.endIndex
-        var authority = text[..<slash]
-        var path = text[slash...]
-        if let colon = authority.lastIndex(of: ":") {
-            guard authority[authority.index(after: colon)...].allSatisfy(\.isNumber) else {
-                throw PolicyInputError(field: "url", value: raw, problem: "malformed port")
-            }
-            authority = authority[..<colon]
-        }
-        while path.hasSuffix("/") { path = path.dropLast() }
-        let host: String
-        do {
-            host = try HostName.normalized(authority)
-        } catch {
-            throw PolicyInputError(field: "url", value: raw, problem: error.description)
-        }
-        guard !path.contains(where: { $0 == " " || $0 == "\t" }) else {
-            throw PolicyInputError(field: "url", value: raw, problem: "spaces in the path")
-        }
-        return URLKey.strippingWWW(host) + path
     }
 
     public var description: String {
@@ -75,18 +47,5 @@ public struct EntryText: Sendable, Hashable, CustomStringConvertible {
         case .domain, .url: self.value
         case .host, .regex: "\(self.kind.rawValue):\(self.value)"
         }
-    }
-}
-
-/// How URL entries and request URLs are keyed alike.
-enum URLKey {
-    /// `www.example.com`, `www2.example.com` → `example.com` (not `www.com`).
-    static func strippingWWW(_ host: String) -> String {
-        var utf8 = Substring(host).utf8
-        guard utf8.starts(with: "www".utf8) else { return host }
-        utf8 = utf8.dropFirst(3)
-        while let first = utf8.first, first >= 0x30, first <= 0x39 { utf8 = utf8.dropFirst() }
-        guard utf8.first == UInt8(ascii: "."), utf8.dropFirst().contains(UInt8(ascii: ".")) else { return host }
-        return String(Substring(utf8.dropFirst()))
     }
 }

@@ -30,6 +30,11 @@ final class PosixRegex {
 
     deinit { regfree(&self.compiled) }
 
+    /// Whether the pattern matches somewhere in the NUL-terminated `text`.
+    func matches(cString text: UnsafePointer<CChar>) -> Bool {
+        regexec(&self.compiled, text, 0, nil, 0) == 0
+    }
+
     func matches(_ text: String) -> Bool {
         var text = text
         return text.withUTF8 { bytes in
@@ -41,7 +46,4 @@ final class PosixRegex {
             }
         }
     }
-
-    /// Checks a pattern without keeping it.
-    static func validate(_ pattern: String) throws(PolicyInputError) { _ = try PosixRegex(pattern) }
 }

@@ -1,5 +1,6 @@
-/// A group, ready for decisions.
-struct CompiledGroup: Sendable {
+/// A group, ready for decisions. A class: a decision reads many of its arrays, and one
+/// reference costs one retain where a struct of arrays costs one per array.
+final class CompiledGroup: Sendable {
     let name: String
     let networks: [IPNetwork]
     let users: Set<String>
@@ -16,6 +17,24 @@ struct CompiledGroup: Sendable {
     let usesURLs: Bool
     /// What the access log says when no rule matched.
     let defaultLabel: String
+
+    init(
+        name: String, networks: [IPNetwork], users: Set<String>, defaultAction: RuleAction, blockPage: String,
+        rules: [CompiledRule], firstRuleByList: [Int32], nextRuleOnSameList: [Int32], regexRules: [Int32],
+        usesURLs: Bool, defaultLabel: String
+    ) {
+        self.name = name
+        self.networks = networks
+        self.users = users
+        self.defaultAction = defaultAction
+        self.blockPage = blockPage
+        self.rules = rules
+        self.firstRuleByList = firstRuleByList
+        self.nextRuleOnSameList = nextRuleOnSameList
+        self.regexRules = regexRules
+        self.usesURLs = usesURLs
+        self.defaultLabel = defaultLabel
+    }
 
     func contains(_ client: IPAddress128?, user: String?) -> Bool {
         if let user, self.users.contains(user) { return true }

@@ -13,14 +13,30 @@ struct NameTable: Sendable {
     private let arena: [UInt8]
     private let shift: UInt64
     let count: Int
+    /// Whether some key has no dot (`com`): if not, a host's last label need not be looked up.
+    let hasSingleLabelKeys: Bool
 
-    static let empty = NameTable(directory: [0, 0], arena: [], shift: 63, count: 0)
+    static let empty = NameTable(directory: [0, 0], arena: [], shift: 63, count: 0, hasSingleLabelKeys: false)
 
-    private init(directory: [UInt32], arena: [UInt8], shift: UInt64, count: Int) {
+    private init(directory: [UInt32], arena: [UInt8], shift: UInt64, count: Int, hasSingleLabelKeys: Bool) {
         self.directory = directory
         self.arena = arena
         self.shift = shift
         self.count = count
+        self.hasSingleLabelKeys = hasSingleLabelKeys
+    }
+
+    /// Reads where `hash`'s bucket starts, and the first byte there: issued for several keys
+    /// before any is searched, the cache misses of all of them overlap instead of queueing.
+    @inline(__always)
+    func prefetch(hash: UInt64) -> UInt32 {
+        guard self.count > 0 else { return 0 }
+        let bucket = Int(truncatingIfNeeded: hash >> self.shift)
+        return self.directory.withUnsafeBufferPointer { directory in
+            let start = directory[bucket]
+            guard start < directory[bucket + 1] else { return start }
+            return start ^ UInt32(self.arena.withUnsafeBufferPointer { $0[Int(start)] })
+        }
     }
 
     var memoryBytes: Int { self.directory.capacity * 4 + self.arena.capacity }
@@ -29,8 +45,14 @@ struct NameTable: Sendable {
     /// returns `false`.
     @inline(__always)
     func forEach(key: UnsafeRawBufferPointer, _ body: (UInt16, UnsafeRawBufferPointer) -> Bool) {
+        self.forEach(key: key, hash: Self.hash(key), body)
+    }
+
+    /// The same, with the key's hash already known.
+    @inline(__always)
+    func forEach(key: UnsafeRawBufferPointer, hash: UInt64, _ body: (UInt16, UnsafeRawBufferPointer) -> Bool) {
         guard self.count > 0 else { return }
-        let bucket = Int(truncatingIfNeeded: Self.hash(key) >> self.shift)
+        let bucket = Int(truncatingIfNeeded: hash >> self.shift)
         self.directory.withUnsafeBufferPointer { directory in
             var offset = Int(directory[bucket])
             let end = Int(directory[bucket + 1])
@@ -70,6 +92,7 @@ struct NameTable: Sendable {
         private var starts: [UInt32] = []
         private var hashes: [UInt64] = []
         private(set) var count = 0
+        private var hasSingleLabelKeys = false
 
         init(expected: Int = 0) {
             self.starts.reserveCapacity(expected)
@@ -90,6 +113,7 @@ struct NameTable: Sendable {
             }
             self.starts.append(UInt32(self.bytes.count))
             self.hashes.append(NameTable.hash(key))
+            if !self.hasSingleLabelKeys, !key.contains(UInt8(ascii: ".")) { self.hasSingleLabelKeys = true }
             self.bytes.append(UInt8(key.count))
             self.bytes.append(UInt8(truncatingIfNeeded: tag))
             self.bytes.append(UInt8(truncatingIfNeeded: tag >> 8))
@@ -151,7 +175,9 @@ struct NameTable: Sendable {
                     }
                 }
             }
-            return NameTable(directory: directory, arena: arena, shift: shift, count: starts.count)
+            return NameTable(
+                directory: directory, arena: arena, shift: shift, count: starts.count,
+                hasSingleLabelKeys: self.hasSingleLabelKeys)
         }
     }
 }

@@ -19,82 +19,124 @@ extension PolicySnapshot {
         guard !group.rules.isEmpty else {
             return Decision(action: group.defaultAction, group: groupIndex, rule: nil, match: nil)
         }
-        var clock = ScheduleClock(time: time, timeZone: self.timeZone)
-        var best = Int32.max
-        var match: Decision.Match?
-
-        // The first rule on `list` that is active and earlier than the best so far.
-        func consider(list: Int) -> Int32? {
-            guard list < group.firstRuleByList.count else { return nil }
-            var rule = group.firstRuleByList[list]
-            while rule >= 0 && rule < best {
-                if let schedule = group.rules[Int(rule)].schedule {
-                    if clock.isActive(self.schedules[schedule]) { return rule }
-                } else {
-                    return rule
-                }
-                rule = group.nextRuleOnSameList[Int(rule)]
-            }
-            return nil
-        }
-
+        var state = DecisionState(clock: ScheduleClock(time: time, timeZone: self.timeZone))
         let host = Self.normalizedHost(facts.host)
         host.utf8.withContiguousStorageIfAvailable { bytes in
-            let raw = UnsafeRawBufferPointer(bytes)
+            let host = UnsafeRawBufferPointer(bytes)
+            // URL entries are keyed by the host without `www<digits>.`.
+            let urlKey = UnsafeRawBufferPointer(rebasing: host[URLLine.wwwPrefixLength(host)...])
+            let urlKeyHash = group.usesURLs && !facts.isConnect ? NameTable.hash(urlKey) : nil
+            self.matchNames(host, group: group, alsoPrefetchURLs: urlKeyHash, state: &state)
+            if let urlKeyHash {
+                self.matchURLs(key: urlKey, hash: urlKeyHash, path: facts.path, group: group, state: &state)
+            }
+        }
+        if let first = group.regexRules.first, first < state.best {
+            self.matchRegexes(facts, group: group, state: &state)
+        }
+        guard state.best != Int32.max else {
+            return Decision(action: group.defaultAction, group: groupIndex, rule: nil, match: nil)
+        }
+        return Decision(
+            action: group.rules[Int(state.best)].action, group: groupIndex, rule: Int(state.best), match: state.match)
+    }
+
+    /// Domain and host entries: the host and each parent domain. Their buckets are all read
+    /// before any is searched, so the cache misses overlap.
+    private func matchNames(
+        _ host: UnsafeRawBufferPointer, group: CompiledGroup, alsoPrefetchURLs urlKeyHash: UInt64?,
+        state: inout DecisionState
+    ) {
+        let maxSuffixes = 16
+        withUnsafeTemporaryAllocation(of: (offset: Int, hash: UInt64).self, capacity: maxSuffixes) { suffixes in
+            var count = 0
             var offset = 0
-            while offset < raw.count {
-                let suffix = UnsafeRawBufferPointer(rebasing: raw[offset...])
+            while offset < host.count && count < maxSuffixes {
+                let suffix = UnsafeRawBufferPointer(rebasing: host[offset...])
+                let dot = suffix.firstIndex(of: UInt8(ascii: "."))
+                if dot != nil || self.names.hasSingleLabelKeys {
+                    suffixes[count] = (offset, NameTable.hash(suffix))
+                    count += 1
+                }
+                guard let dot else { break }
+                offset += dot - suffix.startIndex + 1
+            }
+            var touched: UInt32 = urlKeyHash.map { self.urls.prefetch(hash: $0) } ?? 0
+            for index in 0..<count { touched ^= self.names.prefetch(hash: suffixes[index].hash) }
+            state.touched = touched
+            for index in 0..<count {
+                let (offset, hash) = suffixes[index]
                 let isWholeHost = offset == 0
-                self.names.forEach(key: suffix) { tag, _ in
+                self.names.forEach(key: UnsafeRawBufferPointer(rebasing: host[offset...]), hash: hash) { tag, _ in
                     let hostOnly = tag & Self.hostOnlyFlag != 0
                     if hostOnly && !isWholeHost { return true }
-                    if let rule = consider(list: Int(tag & ~Self.hostOnlyFlag)) {
-                        best = rule
-                        match = .name(kind: hostOnly ? .host : .domain, offset: offset)
+                    if let rule = self.firstActiveRule(list: Int(tag & ~Self.hostOnlyFlag), group: group, state: &state)
+                    {
+                        state.best = rule
+                        state.match = .name(kind: hostOnly ? .host : .domain, offset: offset)
                     }
                     return true
                 }
-                guard let dot = suffix.firstIndex(of: UInt8(ascii: ".")) else { break }
-                offset += dot - suffix.startIndex + 1
             }
         }
+    }
 
-        if group.usesURLs && !facts.isConnect {
-            let urlHost = URLKey.strippingWWW(host)
-            var path = facts.path
-            var urlHostCopy = urlHost
-            urlHostCopy.withUTF8 { key in
-                path.withUTF8 { path in
-                    self.urls.forEach(key: UnsafeRawBufferPointer(key)) { tag, prefix in
-                        guard Self.pathHasPrefix(UnsafeRawBufferPointer(path), prefix),
-                            let rule = consider(list: Int(tag))
-                        else { return true }
-                        best = rule
-                        match = .url(host: urlHost, pathLength: prefix.count)
-                        return true
+    /// URL entries: the host without `www<digits>.` (`key`), then a path prefix.
+    private func matchURLs(
+        key: UnsafeRawBufferPointer, hash: UInt64, path: String, group: CompiledGroup, state: inout DecisionState
+    ) {
+        var path = path
+        path.withUTF8 { path in
+            self.urls.forEach(key: key, hash: hash) { tag, prefix in
+                guard Self.pathHasPrefix(UnsafeRawBufferPointer(path), prefix),
+                    let rule = self.firstActiveRule(list: Int(tag), group: group, state: &state)
+                else { return true }
+                state.best = rule
+                state.match = .url(host: String(decoding: key, as: UTF8.self), pathLength: prefix.count)
+                return true
+            }
+        }
+    }
+
+    /// Regular expressions, rule by rule, for rules ahead of the best so far. The URL is
+    /// written once into a stack buffer (as is, NUL-terminated, and lowercased); a bigram
+    /// filter and the pattern's required literal spare `regexec` for most URLs.
+    private func matchRegexes(_ facts: RequestFacts, group: CompiledGroup, state: inout DecisionState) {
+        let capacity = facts.urlCapacity
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * capacity + 1) { buffer in
+            let written = UnsafeMutableBufferPointer(rebasing: buffer[capacity...])
+            let count = facts.writeURL(into: written)
+            RegexBank.prepareInPlace(buffer, count: count, from: UnsafeBufferPointer(written))
+            let cString = RegexBank.cString(buffer, count: count)
+            let lowered = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buffer[0..<count]))
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: RegexBank.bloomWords) { bloom in
+                RegexBank.fillBloom(bloom, from: lowered)
+                for rule in group.regexRules where rule < state.best {
+                    let compiled = group.rules[Int(rule)]
+                    if let schedule = compiled.schedule, !state.clock.isActive(self.schedules[schedule]) { continue }
+                    if let index = self.regexes.firstMatch(
+                        list: compiled.list, url: cString, lowered: lowered, bloom: bloom)
+                    {
+                        state.best = rule
+                        state.match = .regex(index: index)
+                        break
                     }
                 }
             }
         }
+    }
 
-        if !group.regexRules.isEmpty {
-            var url: String?
-            for rule in group.regexRules where rule < best {
-                let compiled = group.rules[Int(rule)]
-                if let schedule = compiled.schedule, !clock.isActive(self.schedules[schedule]) { continue }
-                if url == nil { url = facts.url }
-                if let index = self.regexes.firstMatch(list: compiled.list, in: url!) {
-                    best = rule
-                    match = .regex(index: index)
-                    break
-                }
-            }
+    /// The first rule on `list` that is active and earlier than the best so far.
+    @inline(__always)
+    private func firstActiveRule(list: Int, group: CompiledGroup, state: inout DecisionState) -> Int32? {
+        guard list < group.firstRuleByList.count else { return nil }
+        var rule = group.firstRuleByList[list]
+        while rule >= 0 && rule < state.best {
+            guard let schedule = group.rules[Int(rule)].schedule else { return rule }
+            if state.clock.isActive(self.schedules[schedule]) { return rule }
+            rule = group.nextRuleOnSameList[Int(rule)]
         }
-
-        guard best != Int32.max else {
-            return Decision(action: group.defaultAction, group: groupIndex, rule: nil, match: nil)
-        }
-        return Decision(action: group.rules[Int(best)].action, group: groupIndex, rule: Int(best), match: match)
+        return nil
     }
 
     private func groupIndex(client: IPAddress128?, user: String?) -> Int {
@@ -130,6 +172,16 @@ extension PolicySnapshot {
         if lowered.hasSuffix(".") { lowered.removeLast() }
         return lowered
     }
+}
+
+/// What a decision has found so far.
+struct DecisionState {
+    var clock: ScheduleClock
+    /// The earliest matching rule so far (`Int32.max`: none).
+    var best = Int32.max
+    var match: Decision.Match?
+    /// Keeps the prefetching loads from being optimised away.
+    var touched: UInt32 = 0
 }
 
 /// The local day and minute of the decision's time, worked out once and only if a schedule

@@ -177,3 +177,21 @@ extension PolicyStore {
         }
     }
 }
+
+extension PolicyStore {
+    /// Up to `count` domain entries spread over the store (benchmarks).
+    public func sampleDomains(_ count: Int) throws(PolicyStoreError) -> [String] {
+        try self.read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM entries WHERE kind = 0") ?? 0
+            let step = max(1, total / max(1, count))
+            var sample: [String] = []
+            var index = 0
+            let cursor = try String.fetchCursor(db, sql: "SELECT value FROM entries WHERE kind = 0")
+            while let value = try cursor.next(), sample.count < count {
+                if index % step == 0 { sample.append(value) }
+                index += 1
+            }
+            return sample
+        }
+    }
+}

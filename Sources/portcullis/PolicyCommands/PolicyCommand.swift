@@ -10,7 +10,7 @@ struct PolicyCommand: ParsableCommand {
         subcommands: [
             PolicyTestCommand.self, PolicyListsCommand.self, PolicyAddCommand.self, PolicyRemoveCommand.self,
             PolicyImportCommand.self, PolicyRuleCommand.self, PolicyGroupCommand.self, PolicyScheduleCommand.self,
-            PolicyAuditCommand.self,
+            PolicyAuditCommand.self, PolicyBenchmarkCommand.self,
         ]
     )
 }

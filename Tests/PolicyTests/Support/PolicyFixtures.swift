@@ -30,15 +30,3 @@ extension PolicySnapshot {
         self.explain(try facts(url, client: client, user: user), at: time)
     }
 }
-
-/// A temporary directory removed by `remove()`.
-struct ScratchDirectory {
-    let path: String
-
-    init() throws {
-        self.path = NSTemporaryDirectory() + "portcullis-policy-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: self.path, withIntermediateDirectories: true)
-    }
-
-    func remove() { try? FileManager.default.removeItem(atPath: self.path) }
-}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import Policy
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Measures the policy the way bench/policy.sh reports it: compile time, memory per entry,
+/// decisions per second on one core. A measurement for people, never a test.
+struct PolicyBenchmarkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "benchmark",
+        abstract: "Measure this policy: snapshot compile time, memory per entry, decisions per second (one core).")
+
+    @OptionGroup var store: PolicyStoreOptions
+
+    @Option(help: "Seconds of decisions to run.")
+    var seconds: Double = 5
+
+    @Option(help: "Distinct request hosts to cycle through (half of them on a list, as subdomains).")
+    var hosts: Int = 200_000
+
+    func run() throws {
+        let store = try self.store.openStore()
+        let baseline = Self.residentBytes()
+        let started = ContinuousClock.now
+        let snapshot = try storeOperation { () throws(PolicyStoreError) in try SnapshotCompiler.compile(store) }
+        let compileSeconds = Self.seconds(ContinuousClock.now - started)
+        let grown = Self.residentBytes() - baseline
+        print("entries compiled:     \(snapshot.entryCount)")
+        print("compile:              " + String(format: "%.2f s", compileSeconds))
+        print("RSS growth:           \(grown / 1_048_576) MiB")
+        if snapshot.entryCount > 0 {
+            print(
+                "bytes per entry:      "
+                    + String(
+                        format: "%.1f (RSS), %.1f (tables)",
+                        Double(grown) / Double(snapshot.entryCount),
+                        Double(snapshot.tableBytes) / Double(snapshot.entryCount)))
+        }
+
+        let listed = try storeOperation { () throws(PolicyStoreError) in try store.sampleDomains(self.hosts / 2) }
+        var facts: [RequestFacts] = []
+        facts.reserveCapacity(self.hosts)
+        let client = IPAddress128(parsing: "10.0.0.7")
+        for (index, domain) in listed.enumerated() {
+            facts.append(
+                RequestFacts(scheme: "http", host: "www.\(domain)", port: 80, path: "/index.html", client: client))
+            facts.append(
+                RequestFacts(
+                    scheme: "http", host: "cdn\(index).unlisted-example\(index % 97).org", port: 80, path: "/app.js",
+                    client: client))
+        }
+        guard !facts.isEmpty else {
+            print("no domain entries to sample: import some lists first")
+            return
+        }
+        let now = Date()
+        var blocked = 0
+        var decisions = 0
+        let deadline = ContinuousClock.now + .milliseconds(Int(self.seconds * 1000))
+        let decideStart = ContinuousClock.now
+        while ContinuousClock.now < deadline {
+            for _ in 0..<10 {
+                for fact in facts where snapshot.decide(fact, at: now).isBlocked { blocked += 1 }
+                decisions += facts.count
+            }
+        }
+        let decideSeconds = Self.seconds(ContinuousClock.now - decideStart)
+        print(
+            "decisions:            \(decisions) over \(facts.count) hosts, \(blocked * 100 / max(1, decisions))% blocked"
+        )
+        print("decisions per second: " + String(format: "%.0f (one thread)", Double(decisions) / decideSeconds))
+        print("per decision:         " + String(format: "%.0f ns", decideSeconds * 1e9 / Double(decisions)))
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// Resident memory, after handing freed heap back to the system.
+    private static func residentBytes() -> Int {
+        _ = releaseFreeHeap(0)
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+    }
+}
+
+/// glibc's `malloc_trim`, which the Glibc module does not export.
+@_silgen_name("malloc_trim")
+private func releaseFreeHeap(_ pad: Int) -> Int32
