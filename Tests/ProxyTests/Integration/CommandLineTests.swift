@@ -8,46 +8,8 @@ import Testing
 /// The built `portcullis` executable: flags, environment, configuration file, signals.
 extension Integration {
     @Suite struct CommandLineTests {
-        static var executable: String {
-            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().deletingLastPathComponent()
-            for configuration in ["debug", "release"] {
-                let path = root.appendingPathComponent(".build/\(configuration)/portcullis").path
-                if FileManager.default.isExecutableFile(atPath: path) { return path }
-            }
-            return root.appendingPathComponent(".build/debug/portcullis").path
-        }
-
-        private func environment(_ extra: [String: String]) -> [String: String] {
-            var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PORTCULLIS_") }
-            for (key, value) in extra { environment[key] = value }
-            return environment
-        }
-
-        /// Starts the binary, waits until it listens on `port`, runs `body`, then stops it with
-        /// SIGTERM and returns its exit status and output.
-        private func withRunning(
-            _ arguments: [String], environment: [String: String] = [:], port: Int, scratch: TemporaryDirectory,
-            _ body: () async throws -> Void
-        ) async throws -> (status: Int32, output: String) {
-            let log = scratch.file("portcullis.log")
-            let process = try Subprocess.start(
-                Self.executable, arguments, log: log, environment: self.environment(environment))
-            do {
-                try FreePort.waitUntilListening(port: port, process: process, log: log)
-                try await body()
-            } catch {
-                process.terminate()
-                process.waitUntilExit()
-                throw error
-            }
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
-            return (process.terminationStatus, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
-        }
-
         @Test func helpDocumentsEverySetting() throws {
-            let result = try Subprocess.run(Self.executable, ["run", "--help"])
+            let result = try Subprocess.run(PortcullisBinary.path, ["run", "--help"])
             #expect(result.status == 0)
             for word in [
                 "--listen", "--data-dir", "--connect-ports", "--config", "--allow-client", "--deny-destination",
@@ -56,7 +18,7 @@ extension Integration {
             ] {
                 #expect(result.output.contains(word), "help does not mention \(word)")
             }
-            let top = try Subprocess.run(Self.executable, ["--help"])
+            let top = try Subprocess.run(PortcullisBinary.path, ["--help"])
             #expect(top.status == 0)
             #expect(top.output.contains("run"))
             for word in ["--listen", "--data-dir", "--connect-ports", "--config", "PORTCULLIS_LISTEN"] {
@@ -78,8 +40,8 @@ extension Integration {
             ]
             for (arguments, environment, key) in cases {
                 let result = try Subprocess.run(
-                    Self.executable, ["run", "--data-dir", scratch.path] + arguments,
-                    environment: self.environment(environment),
+                    PortcullisBinary.path, ["run", "--data-dir", scratch.path] + arguments,
+                    environment: PortcullisBinary.environment(environment),
                     timeout: 20)
                 #expect(result.status != 0, "\(arguments) \(environment) was accepted")
                 #expect(result.stderr.contains("'\(key)'"), "\(arguments) \(environment): \(result.stderr)")
@@ -92,7 +54,8 @@ extension Integration {
             try scratch.write("broken.json", Data("{ \"listen\": [".utf8))
             for file in [scratch.file("broken.json"), scratch.file("missing.json")] {
                 let result = try Subprocess.run(
-                    Self.executable, ["run", "--config", file], environment: self.environment([:]), timeout: 20)
+                    PortcullisBinary.path, ["run", "--config", file], environment: PortcullisBinary.environment([:]),
+                    timeout: 20)
                 #expect(result.status != 0)
                 #expect(result.stderr.contains("configuration file"))
             }
@@ -106,11 +69,11 @@ extension Integration {
             try nginx.writeFile("env", Data("from the environment".utf8))
             let port = try FreePort.pick()
             let dataDir = scratch.file("state/var")
-            let (status, output) = try await self.withRunning(
+            let (status, output) = try await PortcullisBinary.withRunning(
                 ["--data-dir", dataDir],
                 environment: ["PORTCULLIS_LISTEN": "127.0.0.1:\(port)", "PORTCULLIS_ACCESS_LOG": "stdout"], port: port,
                 scratch: scratch
-            ) {
+            ) { _ in
                 let response = try Curl(proxy: "http://127.0.0.1:\(port)").get(nginx.base + "/env", directory: scratch)
                 #expect(response.status == 200)
                 #expect(String(decoding: response.body, as: UTF8.self) == "from the environment")
@@ -132,13 +95,13 @@ extension Integration {
                  "forwarded-for": "delete"}
                 """
             try scratch.write("portcullis.json", Data(config.utf8))
-            let (status, _) = try await self.withRunning(
+            let (status, _) = try await PortcullisBinary.withRunning(
                 [
                     "run", "--config", scratch.file("portcullis.json"), "--listen", "127.0.0.1:\(port)", "--data-dir",
                     scratch.path,
                 ],
                 port: port, scratch: scratch
-            ) {
+            ) { _ in
                 #expect(!FreePort.accepts(port: unusedPort))
                 let curl = Curl(proxy: "http://127.0.0.1:\(port)")
                 let tunnelled = try curl.get(nginx.base + "/headers", ["-p"], directory: scratch)
@@ -161,11 +124,11 @@ extension Integration {
             defer { scratch.remove() }
             try nginx.writeFile("d", Data("d".utf8))
             let port = try FreePort.pick()
-            let (status, _) = try await self.withRunning(
+            let (status, _) = try await PortcullisBinary.withRunning(
                 ["--data-dir", scratch.path], environment: ["PORTCULLIS_LISTEN": "127.0.0.1:\(port),[::1]:\(port)"],
                 port: port,
                 scratch: scratch
-            ) {
+            ) { _ in
                 let viaIPv6 = try Curl(proxy: "http://[::1]:\(port)").get(nginx.base + "/d", directory: scratch)
                 #expect(viaIPv6.status == 200)
             }
