@@ -44,10 +44,10 @@ struct PolicyGate {
                 outcome
             )
         case (.redirect(let template), _):
+            let trace = snapshot.trace(decision, facts: facts)
             let location = RedirectTarget.substitute(
-                template, client: client?.description ?? "-", url: facts.url,
-                category: snapshot.trace(decision, facts: facts).category ?? "",
-                group: snapshot.trace(decision, facts: facts).group)
+                template, client: client?.description ?? "-", url: facts.url, category: trace.category ?? "",
+                group: trace.group)
             var headers = HTTPHeaders()
             headers.add(name: "Location", value: location)
             headers.add(name: "Content-Length", value: "0")

@@ -88,22 +88,24 @@ extension Integration {
                 let generation = try proxy.store.generation()
                 let watcher = Task { await reloader.run(from: generation) }
                 defer { watcher.cancel() }
-                let stop = NIOLockedFlag()
+                let progress = TrafficProgress()
                 let origin = "http://127.0.0.1:\(nginx.port)/echo"
                 // Keep-alive traffic to an allowed origin all along: none of it may fail.
                 let traffic = Task.detached { () -> [Int] in
                     let scratch = try TemporaryDirectory()
                     defer { scratch.remove() }
                     var statuses: [Int] = []
-                    while !stop.value {
+                    while !progress.stopped {
                         let response = try curl.run(
                             [], urls: Array(repeating: origin, count: 20), directory: scratch)
                         statuses.append(response.status)
                         if response.exitCode != 0 { statuses.append(-Int(response.exitCode)) }
+                        progress.batchDone()
                     }
                     return statuses
                 }
                 #expect(try proxy.curl.get("http://news.test.invalid/", directory: scratch).status == 503)
+                #expect(await eventually { progress.batches >= 2 }, "traffic flows before the change")
                 for round in 0..<5 {
                     _ = try proxy.store.addEntries(["round\(round).test.invalid"], to: "deny", actor: "test")
                 }
@@ -112,10 +114,67 @@ extension Integration {
                     (try? proxy.curl.get("http://news.test.invalid/", directory: scratch).status) == 403
                 }
                 #expect(blocked, "the running proxy picked the change up")
-                stop.set()
+                let seen = progress.batches
+                #expect(await eventually { progress.batches >= seen + 2 }, "and after it")
+                progress.stop()
                 let statuses = try await traffic.value
                 #expect(!statuses.isEmpty)
                 #expect(statuses.allSatisfy { $0 == 200 }, "\(statuses.filter { $0 != 200 })")
+            }
+        }
+
+        @Test func aPolicyThatFailsToCompileLeavesThePreviousOneServing() async throws {
+            try await withProxyAndNginx { proxy, nginx, scratch in
+                let server = proxy.server
+                let reloader = PolicyReloader(
+                    store: proxy.store, interval: .milliseconds(50), logger: .init(label: "test.reloader")
+                ) { snapshot in await server.publish(snapshot) }
+                _ = try proxy.store.addEntries(["kept.test.invalid"], to: "deny", actor: "test")
+                try await proxy.reloadPolicy()
+                let generation = try proxy.store.generation()
+                let watcher = Task { await reloader.run(from: generation) }
+                defer { watcher.cancel() }
+                // A rule no compile can read (a redirect without its URL), written behind the
+                // store's back, and a new generation that announces it.
+                try await proxy.store.writer.write { db in
+                    try db.execute(
+                        sql: "INSERT INTO rules (group_id, position, list_id, action) VALUES (1, 1, 1, 'redirect')")
+                    try db.execute(sql: "UPDATE settings SET value = value + 1 WHERE key = 'generation'")
+                    try db.execute(sql: "DELETE FROM entries WHERE value = 'kept.test.invalid'")
+                }
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(
+                    try proxy.curl.get("http://kept.test.invalid/", directory: scratch).status == 403,
+                    "the previous snapshot still decides")
+                #expect(try proxy.curl.get("http://127.0.0.1:\(nginx.port)/echo", directory: scratch).status == 200)
+                // Repaired, the next change is picked up.
+                try await proxy.store.writer.write { db in
+                    try db.execute(sql: "DELETE FROM rules WHERE action = 'redirect'")
+                }
+                _ = try proxy.store.addEntries(["other.test.invalid"], to: "deny", actor: "test")
+                #expect(
+                    await eventually {
+                        (try? proxy.curl.get("http://kept.test.invalid/", directory: scratch).status) == 503
+                    })
+            }
+        }
+
+        @Test func anInterceptedConnectTunnelsToTheOtherHost() async throws {
+            try await withProxyAndNginx { proxy, nginx, _ in
+                try proxy.store.createList("safe-search", actor: "test")
+                _ = try proxy.store.addEntries(["host:search.test"], to: "safe-search", actor: "test")
+                try proxy.store.addRule(
+                    group: "Default", list: "safe-search", action: .intercept(host: "127.0.0.1", port: nginx.port),
+                    position: 1, actor: "test")
+                try await proxy.reloadPolicy()
+                let socket = try RawSocket(port: proxy.port)
+                try socket.send("CONNECT search.test:443 HTTP/1.1\r\nHost: search.test:443\r\n\r\n")
+                let established = String(decoding: socket.receive(until: "\r\n\r\n"), as: UTF8.self)
+                #expect(established.hasPrefix("HTTP/1.1 200 "))
+                // The tunnel reaches nginx, not search.test:443.
+                try socket.send("GET /echo HTTP/1.1\r\nHost: search.test\r\nConnection: close\r\n\r\n")
+                let answer = String(decoding: socket.receiveUntilClose(), as: UTF8.self)
+                #expect(answer.hasPrefix("HTTP/1.1 200 "))
             }
         }
 
@@ -135,10 +194,14 @@ extension Integration {
     }
 }
 
-/// A flag set once by one thread and read by another.
-final class NIOLockedFlag: @unchecked Sendable {
+/// Background traffic's progress, shared with the test: batches done, and when to stop.
+final class TrafficProgress: @unchecked Sendable {
+    // Every access holds the lock.
     private let lock = NSLock()
-    private var flag = false
-    var value: Bool { self.lock.withLock { self.flag } }
-    func set() { self.lock.withLock { self.flag = true } }
+    private var done = 0
+    private var stopping = false
+    var batches: Int { self.lock.withLock { self.done } }
+    var stopped: Bool { self.lock.withLock { self.stopping } }
+    func batchDone() { self.lock.withLock { self.done += 1 } }
+    func stop() { self.lock.withLock { self.stopping = true } }
 }
