@@ -101,10 +101,7 @@ extension PolicyStore {
     public func addEntries(
         _ texts: [String], to list: String, comment: String? = nil, actor: String
     ) throws(PolicyStoreError) -> ListEditResult {
-        var entries: [EntryText] = []
-        for text in texts {
-            do { entries.append(try EntryText(parsing: text)) } catch { throw .invalid(error) }
-        }
+        let entries = try Self.parseEntries(texts)
         let now = Int64(Date().timeIntervalSince1970)
         return try self.change(
             actor: actor, action: "add entries",
@@ -129,10 +126,7 @@ extension PolicyStore {
     ) throws(PolicyStoreError)
         -> ListEditResult
     {
-        var entries: [EntryText] = []
-        for text in texts {
-            do { entries.append(try EntryText(parsing: text)) } catch { throw .invalid(error) }
-        }
+        let entries = try Self.parseEntries(texts)
         return try self.change(
             actor: actor, action: "remove entries",
             detail: { (result: ListEditResult) in
@@ -160,6 +154,15 @@ extension PolicyStore {
                 arguments: [id, limit, offset]
             ).compactMap { row in EntryKind(code: row["kind"]).map { EntryText(kind: $0, value: row["value"]) } }
         }
+    }
+
+    /// Every text parsed, or the first refusal.
+    private static func parseEntries(_ texts: [String]) throws(PolicyStoreError) -> [EntryText] {
+        var entries: [EntryText] = []
+        for text in texts {
+            do { entries.append(try EntryText(parsing: text)) } catch { throw .invalid(error) }
+        }
+        return entries
     }
 
     static func listID(_ db: Database, _ name: String) throws -> Int64? {

@@ -8,6 +8,16 @@ import Testing
 /// The policy snapshot deciding real requests from real curl, with nginx as the origin.
 extension Integration {
     @Suite struct PolicyEnforcementTests {
+        /// A rule sending the host `search.test` to the nginx origin instead.
+        private static func interceptSearch(on proxy: RunningProxy, to port: Int) async throws {
+            try proxy.store.createList("safe-search", actor: "test")
+            _ = try proxy.store.addEntries(["host:search.test"], to: "safe-search", actor: "test")
+            try proxy.store.addRule(
+                group: "Default", list: "safe-search", action: .intercept(host: "127.0.0.1", port: port), position: 1,
+                actor: "test")
+            try await proxy.reloadPolicy()
+        }
+
         @Test func aDeniedDomainAndItsSubdomainsGet403WithTheBlockPage() async throws {
             try await withProxyAndNginx { proxy, nginx, scratch in
                 _ = try proxy.store.addEntries(["blocked.test"], to: "deny", actor: "test")
@@ -65,12 +75,7 @@ extension Integration {
 
         @Test func anInterceptRuleSendsTheUnchangedRequestToAnotherHost() async throws {
             try await withProxyAndNginx { proxy, nginx, scratch in
-                try proxy.store.createList("safe-search", actor: "test")
-                _ = try proxy.store.addEntries(["host:search.test"], to: "safe-search", actor: "test")
-                try proxy.store.addRule(
-                    group: "Default", list: "safe-search", action: .intercept(host: "127.0.0.1", port: nginx.port),
-                    position: 1, actor: "test")
-                try await proxy.reloadPolicy()
+                try await Self.interceptSearch(on: proxy, to: nginx.port)
                 let response = try proxy.curl.get("http://search.test/headers", directory: scratch)
                 #expect(response.status == 200)
                 // nginx echoes the request headers: the Host is still the one the client asked for.
@@ -161,12 +166,7 @@ extension Integration {
 
         @Test func anInterceptedConnectTunnelsToTheOtherHost() async throws {
             try await withProxyAndNginx { proxy, nginx, _ in
-                try proxy.store.createList("safe-search", actor: "test")
-                _ = try proxy.store.addEntries(["host:search.test"], to: "safe-search", actor: "test")
-                try proxy.store.addRule(
-                    group: "Default", list: "safe-search", action: .intercept(host: "127.0.0.1", port: nginx.port),
-                    position: 1, actor: "test")
-                try await proxy.reloadPolicy()
+                try await Self.interceptSearch(on: proxy, to: nginx.port)
                 let socket = try RawSocket(port: proxy.port)
                 try socket.send("CONNECT search.test:443 HTTP/1.1\r\nHost: search.test:443\r\n\r\n")
                 let established = String(decoding: socket.receive(until: "\r\n\r\n"), as: UTF8.self)
