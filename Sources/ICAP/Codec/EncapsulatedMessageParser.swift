@@ -77,6 +77,10 @@ struct EncapsulatedMessageParser {
                 return .end
             }
         case .awaitingContinue:
+            // Held until the server answers; a client that does not wait cannot make us hoard.
+            guard buffer.readableBytes <= self.maxHeaderBytes else {
+                throw .dataBeforeAnswer(bytes: buffer.readableBytes)
+            }
             return nil
         case .endPending:
             self.state = .done

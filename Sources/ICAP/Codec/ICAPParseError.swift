@@ -29,6 +29,7 @@ public struct ICAPParseError: Error, Hashable, Sendable, CustomStringConvertible
         case previewTooLong(limit: Int)
         case missingISTag(status: Int)
         case unsolicitedResponse(bytes: Int)
+        case dataBeforeAnswer(bytes: Int)
         case truncated(inside: String)
     }
 
@@ -95,6 +96,9 @@ public struct ICAPParseError: Error, Hashable, Sendable, CustomStringConvertible
     static func previewTooLong(limit: Int) -> Self { Self(.previewTooLong(limit: limit)) }
     /// A `200` or `204` response without the `ISTag` header RFC 3507 §4.7 requires.
     static func missingISTag(status: Int) -> Self { Self(.missingISTag(status: status)) }
+    /// More than the header limit arrived after a preview, before the server answered it: a
+    /// client must wait for `100 Continue` or the final answer.
+    static func dataBeforeAnswer(bytes: Int) -> Self { Self(.dataBeforeAnswer(bytes: bytes)) }
     /// Response bytes arrived with no request outstanding.
     static func unsolicitedResponse(bytes: Int) -> Self { Self(.unsolicitedResponse(bytes: bytes)) }
     /// The connection closed in the middle of a message.
@@ -114,6 +118,7 @@ public struct ICAPParseError: Error, Hashable, Sendable, CustomStringConvertible
             return .badChunkedBody
         case .missingISTag: return .missingISTag
         case .unsolicitedResponse: return .unsolicitedResponse
+        case .dataBeforeAnswer: return .dataBeforeAnswer
         case .truncated: return .truncated
         }
     }
@@ -179,6 +184,8 @@ public struct ICAPParseError: Error, Hashable, Sendable, CustomStringConvertible
             return "the ICAP \(status) response has no ISTag header (RFC 3507 §4.7)"
         case .unsolicitedResponse(let bytes):
             return "\(bytes) byte(s) of an ICAP response arrived, but no request is outstanding"
+        case .dataBeforeAnswer(let bytes):
+            return "\(bytes) bytes arrived after the preview, before the server answered it"
         case .truncated(let inside):
             return "the connection closed inside \(inside)"
         }
@@ -216,6 +223,8 @@ public struct ICAPParseError: Error, Hashable, Sendable, CustomStringConvertible
         public static let missingISTag = Code("missingISTag")
         /// A response with no request outstanding.
         public static let unsolicitedResponse = Code("unsolicitedResponse")
+        /// A client that sent on after a preview without waiting for the server's answer.
+        public static let dataBeforeAnswer = Code("dataBeforeAnswer")
         /// The connection closed in the middle of a message.
         public static let truncated = Code("truncated")
 

@@ -8,7 +8,9 @@ import NIOCore
 /// Errors are ``ICAPParseError``s; their ``ICAPParseError/status`` is the answer to send
 /// (`400`, or `501` for an unknown method, `505` for another version) before closing.
 public struct ICAPRequestDecoder: WriteObservingByteToMessageDecoder {
+    /// What the decoder produces: request parts.
     public typealias InboundOut = ICAPRequestPart
+    /// What the decoder watches being written: response parts.
     public typealias OutboundIn = ICAPResponsePart
 
     private var parser: ICAPRequestParser

@@ -11,7 +11,9 @@ import NIOCore
 /// A part out of order, preview data beyond the `Preview` header, or a header that would break
 /// the framing fails the write's promise with an ``ICAPEncoderError``.
 public final class ICAPRequestEncoder: ChannelOutboundHandler, RemovableChannelHandler {
+    /// What the encoder takes: request parts.
     public typealias OutboundIn = ICAPRequestPart
+    /// What the encoder writes: bytes.
     public typealias OutboundOut = ByteBuffer
 
     private var framer = ICAPBodyFramer()

@@ -9,7 +9,9 @@ import NIOCore
 /// ``ICAPParseError/Code/unsolicitedResponse``; a `200`/`204` without `ISTag` is
 /// ``ICAPParseError/Code/missingISTag`` (a server to treat as broken, not a garbled stream).
 public struct ICAPResponseDecoder: WriteObservingByteToMessageDecoder {
+    /// What the decoder produces: response parts.
     public typealias InboundOut = ICAPResponsePart
+    /// What the decoder watches being written: request parts.
     public typealias OutboundIn = ICAPRequestPart
 
     private var parser: ICAPResponseParser

@@ -7,10 +7,14 @@ import NIOCore
 /// or `204` carries no heads and no body (``ICAPEncapsulatedHeads/none``) and is followed by
 /// `.end`. `.body` parts become chunks and `.end` writes the last chunk.
 ///
-/// A part out of order, or a header that would break the framing, fails the write's promise
-/// with an ``ICAPEncoderError``.
+/// The encoder adds no headers of its own but `Encapsulated`: RFC 3507 §4.7 wants `ISTag` on
+/// every response, and ``ICAPResponseDecoder`` refuses a `200` or `204` without it, so set it
+/// (``ICAPResponseHead/istag``). A part out of order, or a header that would break the framing,
+/// fails the write's promise with an ``ICAPEncoderError``.
 public final class ICAPResponseEncoder: ChannelOutboundHandler, RemovableChannelHandler {
+    /// What the encoder takes: response parts.
     public typealias OutboundIn = ICAPResponsePart
+    /// What the encoder writes: bytes.
     public typealias OutboundOut = ByteBuffer
 
     private var framer = ICAPBodyFramer()

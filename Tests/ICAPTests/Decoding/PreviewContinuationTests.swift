@@ -116,4 +116,13 @@ struct PreviewContinuationTests {
         parser.responseWritten(statusCode: 100)  // answers the REQMOD preview
         #expect(try parser.next(&buffer) != nil)
     }
+
+    @Test func aClientThatDoesNotWaitForTheAnswerCannotMakeTheDecoderHoard() throws {
+        var parser = ICAPRequestParser(maxHeaderBytes: 1024)
+        var buffer = ByteBuffer(string: Captured.reqmodPostPreviewNo204.clientToServer[1].text)
+        while try parser.next(&buffer) != nil {}
+        buffer.writeString(Captured.reqmodPostPreviewNo204.clientToServer[2].text)
+        #expect(throws: ICAPParseError.dataBeforeAnswer(bytes: 2220)) { try parser.next(&buffer) }
+        #expect(ICAPParseError.dataBeforeAnswer(bytes: 2220).code == .dataBeforeAnswer)
+    }
 }
