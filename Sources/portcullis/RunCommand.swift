@@ -24,6 +24,7 @@ struct RunCommand: AsyncParsableCommand {
         Settings (flag / file key / environment variable):
           --listen           listen            PORTCULLIS_LISTEN
           --data-dir         data-dir          PORTCULLIS_DATA_DIR
+          --icap-listen      icap-listen       PORTCULLIS_ICAP_LISTEN
           --connect-ports    connect-ports     PORTCULLIS_CONNECT_PORTS
           --allow-client     allow-clients     PORTCULLIS_ALLOW_CLIENTS
           --deny-destination deny-destinations PORTCULLIS_DENY_DESTINATIONS
@@ -49,6 +50,13 @@ struct RunCommand: AsyncParsableCommand {
             "Address to accept clients on, HOST:PORT or [IPv6]:PORT; repeatable. Default: 127.0.0.1:3128 and [::1]:3128."
     )
     var listen: [String] = []
+
+    @Option(
+        name: .customLong("icap-listen"),
+        help:
+            "Also serve ICAP on HOST:PORT (e.g. 127.0.0.1:1344): icap://HOST:PORT/reqmod and /respmod for Squid; repeatable. Default: off."
+    )
+    var icapListen: [String] = []
 
     @Option(help: "Directory for the database, the access log and other state; created if missing. Default: ./var.")
     var dataDir: String?
@@ -123,6 +131,7 @@ struct RunCommand: AsyncParsableCommand {
             if let content { values[key] = ConfigValue(content, isSecret: false) }
         }
         if !self.listen.isEmpty { set("listen", .stringArray(self.listen)) }
+        if !self.icapListen.isEmpty { set("icap-listen", .stringArray(self.icapListen)) }
         set("data-dir", self.dataDir.map(ConfigContent.string))
         set("connect-ports", self.connectPorts.map(ConfigContent.string))
         if !self.allowClients.isEmpty { set("allow-clients", .stringArray(self.allowClients)) }

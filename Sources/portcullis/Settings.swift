@@ -32,6 +32,11 @@ struct Settings {
                 throw SettingsError(key: "listen", problem: "at least one address is needed")
             }
         }
+        if let listen = try await settings.list("icap-listen") {
+            self.proxy.icapListen = try listen.map { entry in
+                try settings.parse("icap-listen", entry) { try HostAndPort(parsing: $0) }
+            }
+        }
         if let ports = try await settings.list("connect-ports") {
             self.proxy.connectPorts = Set(
                 try ports.map { text in

@@ -8,6 +8,9 @@ public struct ProxyConfiguration: Sendable {
     public var listen: [HostAndPort] = [
         HostAndPort(host: "127.0.0.1", port: 3128), HostAndPort(host: "::1", port: 3128),
     ]
+    /// Addresses of the ICAP server (Portcullis as a filtering service for Squid and other
+    /// ICAP clients: `icap://HOST:PORT/reqmod` and `/respmod`). Default: none (off).
+    public var icapListen: [HostAndPort] = []
     /// Destination ports a CONNECT tunnel may open.
     public var connectPorts: Set<Int> = [443]
     /// Client networks allowed to use the proxy; everybody else gets 403.

@@ -428,15 +428,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             status: 0, title: "", reason: reason, url: url, client: self.clientIP, requestID: requestID)
         var snapshot = self.policy.snapshot
         if let outcome = self.policyOutcome, outcome.decision.isBlocked {
-            let trace = outcome.snapshot.trace(outcome.decision, facts: outcome.facts)
-            values.host = outcome.facts.host
-            values.group = trace.group
-            values.list = trace.list ?? ""
-            values.category = trace.category ?? ""
-            values.rule = trace.rulePosition.map(String.init) ?? "default"
-            values.reason =
-                "Blocked by the rule \(values.rule) of the group \(trace.group)"
-                + (trace.entry.map { " (entry \($0))" } ?? "") + "."
+            outcome.blockPageValues(&values)
             snapshot = outcome.snapshot
         }
         let (head, body) = self.environment.localResponse(

@@ -15,6 +15,39 @@ struct PolicyGate {
         let snapshot: PolicySnapshot
         /// The access log's policy field.
         let label: String
+
+        /// Fills in what a block page shows: the host, group, list, category, rule and why.
+        func blockPageValues(_ values: inout PageValues) {
+            let trace = self.snapshot.trace(self.decision, facts: self.facts)
+            values.host = self.facts.host
+            values.group = trace.group
+            values.list = trace.list ?? ""
+            values.category = trace.category ?? ""
+            values.rule = trace.rulePosition.map(String.init) ?? "default"
+            values.reason =
+                "Blocked by the rule \(values.rule) of the group \(trace.group)"
+                + (trace.entry.map { " (entry \($0))" } ?? "") + "."
+        }
+
+        /// The 302 a `redirect` rule answers with, its target's `%` placeholders filled in.
+        func redirectResponse(to template: String, via: String) -> HTTPResponseHead {
+            let trace = self.snapshot.trace(self.decision, facts: self.facts)
+            let location = RedirectTarget.substitute(
+                template, client: self.facts.client?.description ?? "-", url: self.facts.url,
+                category: trace.category ?? "", group: trace.group)
+            var headers = HTTPHeaders()
+            headers.add(name: "Location", value: location)
+            headers.add(name: "Content-Length", value: "0")
+            headers.add(name: "Cache-Control", value: "no-store")
+            headers.add(name: "Via", value: via)
+            return HTTPResponseHead(version: .http1_1, status: .found, headers: headers)
+        }
+    }
+
+    /// Decides `facts` with `snapshot` at `now`.
+    static func decide(_ facts: RequestFacts, snapshot: PolicySnapshot, now: Date) -> Outcome {
+        let decision = snapshot.decide(facts, at: now)
+        return Outcome(decision: decision, facts: facts, snapshot: snapshot, label: snapshot.logLabel(decision))
     }
 
     static func apply(
@@ -32,28 +65,15 @@ struct PolicyGate {
         case .reject, .answer:
             return (disposition, nil)
         }
-        let decision = snapshot.decide(facts, at: now)
-        let outcome = Outcome(decision: decision, facts: facts, snapshot: snapshot, label: snapshot.logLabel(decision))
-        switch (decision.action, disposition) {
+        let outcome = Self.decide(facts, snapshot: snapshot, now: now)
+        switch (outcome.decision.action, disposition) {
         case (.allow, _):
             return (disposition, outcome)
         case (.deny, _):
-            let url = facts.url
-            return (
-                .reject(.blocked(template: snapshot.blockPage(decision)), reason: "blocked by policy", url: url),
-                outcome
-            )
+            let page = LocalPage.blocked(template: snapshot.blockPage(outcome.decision))
+            return (.reject(page, reason: "blocked by policy", url: facts.url), outcome)
         case (.redirect(let template), _):
-            let trace = snapshot.trace(decision, facts: facts)
-            let location = RedirectTarget.substitute(
-                template, client: client?.description ?? "-", url: facts.url, category: trace.category ?? "",
-                group: trace.group)
-            var headers = HTTPHeaders()
-            headers.add(name: "Location", value: location)
-            headers.add(name: "Content-Length", value: "0")
-            headers.add(name: "Cache-Control", value: "no-store")
-            headers.add(name: "Via", value: via)
-            return (.answer(HTTPResponseHead(version: .http1_1, status: .found, headers: headers), body: ""), outcome)
+            return (.answer(outcome.redirectResponse(to: template, via: via), body: ""), outcome)
         case (.intercept(let host, let port), .forward(let plan)):
             return (.forward(plan.intercepted(host: host, port: port ?? plan.target.port)), outcome)
         case (.intercept(let host, let port), .tunnel(let target)):

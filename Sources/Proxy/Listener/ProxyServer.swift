@@ -1,3 +1,4 @@
+import ICAP
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -27,6 +28,14 @@ public final class ProxyServer: Service, @unchecked Sendable {
 
     /// The addresses actually bound (ports resolved when 0 was asked for).
     public private(set) var boundAddresses: [SocketAddress] = []
+    /// The ICAP server's addresses actually bound.
+    public private(set) var boundICAPAddresses: [SocketAddress] = []
+
+    /// What a listener serves.
+    private enum ListenerKind {
+        case proxy
+        case icap
+    }
 
     /// A proxy deciding with `policy` until `publish(_:)` brings a newer snapshot.
     public init(configuration: ProxyConfiguration, policy: PolicySnapshot, logger: Logger) {
@@ -56,9 +65,15 @@ public final class ProxyServer: Service, @unchecked Sendable {
 
         for address in self.configuration.listen {
             let socketAddress = try SocketAddress.makeAddressResolvingHost(address.host, port: address.port)
-            let channel = try await self.makeBootstrap().bind(to: socketAddress).get()
+            let channel = try await self.makeBootstrap(.proxy).bind(to: socketAddress).get()
             self.serverChannels.append(channel)
             if let local = channel.localAddress { self.boundAddresses.append(local) }
+        }
+        for address in self.configuration.icapListen {
+            let socketAddress = try SocketAddress.makeAddressResolvingHost(address.host, port: address.port)
+            let channel = try await self.makeBootstrap(.icap).bind(to: socketAddress).get()
+            self.serverChannels.append(channel)
+            if let local = channel.localAddress { self.boundICAPAddresses.append(local) }
         }
         let environment = ProxyEnvironment(
             configuration: self.configuration,
@@ -66,7 +81,8 @@ public final class ProxyServer: Service, @unchecked Sendable {
             connector: OriginConnector(
                 resolver: OriginResolver(threadPool: self.resolverPool, timeout: self.configuration.connectTimeout),
                 destinationGuard: DestinationGuard(
-                    deniedNetworks: self.configuration.deniedDestinations, listeners: self.boundAddresses,
+                    deniedNetworks: self.configuration.deniedDestinations,
+                    listeners: self.boundAddresses + self.boundICAPAddresses,
                     localAddresses: ((try? System.enumerateDevices()) ?? []).compactMap(\.address)),
                 connectTimeout: self.configuration.connectTimeout),
             policies: self.policies,
@@ -129,7 +145,7 @@ public final class ProxyServer: Service, @unchecked Sendable {
         await self.shutdown()
     }
 
-    private func makeBootstrap() -> ServerBootstrap {
+    private func makeBootstrap(_ kind: ListenerKind) -> ServerBootstrap {
         let connections = self.connections
         let slot = self.environmentSlot
         let logger = self.logger
@@ -151,9 +167,29 @@ public final class ProxyServer: Service, @unchecked Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     guard let environment = slot.environment else { throw ChannelError.ioOnClosedChannel }
-                    try Self.configureClientPipeline(channel: channel, environment: environment, logger: logger)
+                    switch kind {
+                    case .proxy:
+                        try Self.configureClientPipeline(channel: channel, environment: environment, logger: logger)
+                    case .icap:
+                        try Self.configureICAPPipeline(channel: channel, environment: environment)
+                    }
                 }
             }
+    }
+
+    /// Portcullis as an ICAP server: the same clients may use it as may use the proxy.
+    static func configureICAPPipeline(channel: any Channel, environment: ProxyEnvironment) throws {
+        guard let peer = channel.remoteAddress, environment.configuration.allowedClients.contains(address: peer) else {
+            channel.close(promise: nil)
+            return
+        }
+        let sync = channel.pipeline.syncOperations
+        try sync.addICAPServerHandlers(maxHeaderBytes: environment.configuration.maxHeaderBytes)
+        try sync.addHandler(
+            ICAPServerHandler(
+                adapter: ICAPPolicyAdapter(
+                    policy: environment.policies.policy(for: channel.eventLoop), environment: environment,
+                    allocator: channel.allocator)))
     }
 
     static func configureClientPipeline(channel: any Channel, environment: ProxyEnvironment, logger: Logger) throws {
