@@ -1,9 +1,5 @@
 import Foundation
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// A real Squid (Debian's), started for a test on loopback with no cache, optionally with
 /// an ICAP REQMOD service, and stopped after it.
 final class Squid {
@@ -57,8 +53,16 @@ final class Squid {
             \(adaptation)
             """
         try self.directory.write("squid.conf", Data(config.utf8))
+        // Squid keeps the signal mask it is started with, and the test process blocks SIGTERM
+        // in its threads: start it through a Python exec that clears the mask, so SIGTERM stops
+        // it cleanly (a SIGKILLed Squid leaves its shared memory segments behind in /dev/shm,
+        // and the next Squid refuses to start).
         self.process = try Subprocess.start(
-            "squid", ["-N", "-f", self.directory.file("squid.conf")], log: self.directory.file("stdout.log"))
+            "python3",
+            [
+                "-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execvp(sys.argv[1], sys.argv[1:])",
+                "squid", "-N", "-f", self.directory.file("squid.conf"),
+            ], log: self.directory.file("stdout.log"))
         try FreePort.waitUntilListening(port: port, process: self.process, log: self.directory.file("cache.log"))
     }
 
@@ -67,9 +71,7 @@ final class Squid {
 
     func stop() {
         if self.process.isRunning {
-            // Squid keeps the signal mask it is started with, and a test process's threads
-            // block SIGTERM: SIGKILL cannot be blocked (and there is no cache to save).
-            kill(self.process.processIdentifier, SIGKILL)
+            self.process.terminate()
             self.process.waitUntilExit()
         }
         self.directory.remove()
