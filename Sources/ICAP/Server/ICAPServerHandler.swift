@@ -69,6 +69,10 @@ public final class ICAPServerHandler<Adapter: ICAPServerAdapter>: ChannelInbound
     }
 
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            context.close(promise: nil)
+            return
+        }
         if event is ChannelShouldQuiesceEvent {
             if self.machine.isIdle { context.close(promise: nil) } else { self.closeWhenIdle = true }
             return

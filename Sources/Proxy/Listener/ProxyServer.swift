@@ -184,6 +184,9 @@ public final class ProxyServer: Service, @unchecked Sendable {
             return
         }
         let sync = channel.pipeline.syncOperations
+        // A connection that sends nothing for the idle timeout (between requests or inside one)
+        // is closed; ICAP clients reconnect as they need.
+        try sync.addHandler(IdleStateHandler(readTimeout: environment.configuration.idleTimeout))
         try sync.addICAPServerHandlers(maxHeaderBytes: environment.configuration.maxHeaderBytes)
         try sync.addHandler(
             ICAPServerHandler(

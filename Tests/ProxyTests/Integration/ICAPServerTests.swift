@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Testing
 
 @testable import Policy
@@ -10,9 +11,13 @@ extension Integration {
     @Suite struct ICAPServerTests {
         /// A proxy that also serves ICAP on a free loopback port, with `blocked.test` denied.
         private func withICAPServer(
+            idleTimeout: TimeAmount = .seconds(60),
             _ body: (RunningProxy, Int, Nginx, TemporaryDirectory) async throws -> Void
         ) async throws {
-            try await withProxyAndNginx({ $0.icapListen = [HostAndPort(host: "127.0.0.1", port: 0)] }) {
+            try await withProxyAndNginx({
+                $0.icapListen = [HostAndPort(host: "127.0.0.1", port: 0)]
+                $0.idleTimeout = idleTimeout
+            }) {
                 proxy, nginx, scratch in
                 _ = try proxy.store.addEntries(["blocked.test"], to: "deny", actor: "test")
                 try await proxy.reloadPolicy()
@@ -104,6 +109,16 @@ extension Integration {
                     "REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: x\r\nEncapsulated: req-hdr=0, null-body=999\r\n\r\nGET / HTTP/1.1\r\n\r\n"
                 )
                 #expect(String(decoding: bad.receiveUntilClose(), as: UTF8.self).hasPrefix("ICAP/1.0 400"))
+            }
+        }
+
+        @Test func anIdleOrStalledConnectionIsClosedAfterTheIdleTimeout() async throws {
+            try await self.withICAPServer(idleTimeout: .seconds(1)) { _, port, _, _ in
+                let idle = try RawSocket(port: port)
+                let stalled = try RawSocket(port: port)
+                try stalled.send("REQMOD icap://127.0.0.1/reqmod ICAP/1.0\r\nHost: x\r\n")
+                #expect(await eventually { idle.isClosedByPeer() })
+                #expect(await eventually { stalled.isClosedByPeer() })
             }
         }
 

@@ -60,7 +60,8 @@ final class Squid {
         self.process = try Subprocess.start(
             "python3",
             [
-                "-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execvp(sys.argv[1], sys.argv[1:])",
+                "-c",
+                "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execvp(sys.argv[1], sys.argv[1:])",
                 "squid", "-N", "-f", self.directory.file("squid.conf"),
             ], log: self.directory.file("stdout.log"))
         try FreePort.waitUntilListening(port: port, process: self.process, log: self.directory.file("cache.log"))
