@@ -1,4 +1,5 @@
 import Foundation
+import ICAP
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -16,6 +17,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private let pool: OriginPool
     private let accessLog: AccessLogBuffer
     private let policy: LoopPolicy
+    /// This loop's remote REQMOD services, if any are configured.
+    private let icapServices: ICAPServices?
     private let headGuard: RequestHeadGuardHandler
     private let logger: Logger
     private var machine: ExchangeStateMachine
@@ -24,6 +27,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private let clientAllowed: Bool
     private let clientIP: String
     private let clientAddress: IPAddress128?
+    /// The head being adapted by the REQMOD services.
+    private var adaptingHead: HTTPRequestHead?
     /// The policy's decision on the request in flight.
     private var policyOutcome: PolicyGate.Outcome?
 
@@ -49,8 +54,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     init(
         environment: ProxyEnvironment, pool: OriginPool, accessLog: AccessLogBuffer, policy: LoopPolicy,
-        headGuard: RequestHeadGuardHandler, clientAddress: SocketAddress?, logger: Logger
+        icapServices: ICAPServices? = nil, headGuard: RequestHeadGuardHandler, clientAddress: SocketAddress?,
+        logger: Logger
     ) {
+        self.icapServices = icapServices?.isEmpty == false ? icapServices : nil
         self.environment = environment
         self.pool = pool
         self.accessLog = accessLog
@@ -111,7 +118,14 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             if case .reject = disposition {
                 unreadBytesMayFollow = !self.clientAllowed || head.method == .CONNECT || Self.mayHaveBody(head)
             }
-            self.perform(self.machine.requestHead(disposition, unreadBytesMayFollow: unreadBytesMayFollow))
+            let adapt = self.shouldAdapt(disposition)
+            if adapt {
+                self.adaptingHead = head
+                // CONNECT: the bytes behind it are tunnel bytes, as in `openTunnel`.
+                if head.method == .CONNECT { self.headGuard.holdForTunnel() }
+            }
+            self.perform(
+                self.machine.requestHead(disposition, unreadBytesMayFollow: unreadBytesMayFollow, adapt: adapt))
         case .body(let buffer):
             self.perform(self.machine.requestBody(buffer))
         case .end:
@@ -210,7 +224,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch self.machine.state {
         case .idle, .answeredLocally, .closed:
             return true
-        case .connecting, .tunnelling:
+        case .adapting, .connecting, .tunnelling:
             return false
         case .forwarding(_, let requestComplete, _):
             return requestComplete || (self.origin?.channel.isWritable ?? false)
@@ -233,7 +247,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private var isAwaitingResponseHead: Bool {
         switch self.machine.state {
-        case .connecting, .forwarding(_, _, .awaitingHead): return true
+        case .adapting, .connecting, .forwarding(_, _, .awaitingHead): return true
         default: return false
         }
     }
@@ -248,6 +262,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch action {
         case .none:
             break
+        case .adaptRequest:
+            self.adaptRequest()
         case .connectOrigin(let plan, let fresh):
             self.connectOrigin(plan, fresh: fresh, context: context)
         case .connectTunnel(let target):
@@ -455,6 +471,87 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             }
             this.perform(this.machine.localResponseWritten())
         }
+    }
+
+    // MARK: remote REQMOD services
+
+    /// Whether the REQMOD services see this request: allowed requests without a body (and
+    /// without an upgrade), and CONNECT. Requests with a body skip them (no body streaming yet).
+    private func shouldAdapt(_ disposition: RequestDisposition) -> Bool {
+        guard self.icapServices != nil else { return false }
+        switch disposition {
+        case .tunnel:
+            return true
+        case .forward(let plan):
+            switch plan.requestFraming {
+            case .none, .contentLength(0):
+                return plan.upgrade == nil
+            default:
+                self.logger.debug("ICAP services skipped for a request with a body")
+                return false
+            }
+        case .reject, .answer:
+            return false
+        }
+    }
+
+    private func adaptRequest() {
+        guard let services = self.icapServices, let head = self.adaptingHead else { return }
+        services.adaptRequest(head, clientIP: self.clientIP) { outcome, note in
+            self.adaptationDone(outcome, note: note, original: head)
+        }
+    }
+
+    private func adaptationDone(_ outcome: REQMODChain.Outcome, note: String, original: HTTPRequestHead) {
+        self.adaptingHead = nil
+        self.record.policy = (self.record.policy.map { $0 + "," } ?? "") + note
+        let isConnect = original.method == .CONNECT
+        var replacement: RequestDisposition?
+        switch outcome {
+        case .forward(_, modified: false):
+            replacement = nil
+        case .forward(let head, modified: true):
+            if (head.method == .CONNECT) != isConnect {
+                replacement = .reject(
+                    .serviceUnavailable, reason: "an ICAP service changed a CONNECT into another method or back",
+                    url: original.uri)
+            } else {
+                // The modified request is planned and decided like one from the client.
+                var disposition = self.environment.planner.plan(head, clientIP: self.clientIP)
+                let decided: PolicyGate.Outcome?
+                (disposition, decided) = PolicyGate.apply(
+                    disposition, client: self.clientAddress, snapshot: self.policy.snapshot, now: Date(),
+                    via: self.environment.planner.via.http11)
+                if let decided { self.policyOutcome = decided }
+                replacement = disposition
+            }
+        case .respond(let head, let body):
+            let text = String(buffer: body)
+            replacement = .answer(
+                Self.satisfactionHead(
+                    head, contentLength: text.utf8.count, via: "1.1 \(self.environment.configuration.viaName)",
+                    close: isConnect),
+                body: text)
+        case .fail(let error, let service):
+            replacement = .reject(
+                .serviceUnavailable, reason: "ICAP service \(service): \(error)", url: original.uri)
+        }
+        self.perform(self.machine.adaptationFinished(replacement, unreadBytesMayFollow: isConnect))
+    }
+
+    /// The head of a response an ICAP service answered with (request satisfaction), framed
+    /// by this proxy: its body is sent whole with a `Content-Length`.
+    private static func satisfactionHead(
+        _ head: HTTPResponseHead, contentLength: Int, via: String, close: Bool
+    ) -> HTTPResponseHead {
+        var headers = head.headers
+        for name in ["Transfer-Encoding", "Content-Length", "Connection", "Keep-Alive", "Proxy-Connection"] {
+            headers.remove(name: name)
+        }
+        headers.add(name: "Content-Length", value: String(contentLength))
+        headers.add(name: "Via", value: via)
+        if close { headers.add(name: "Connection", value: "close") }
+        return HTTPResponseHead(version: .http1_1, status: head.status, headers: headers)
     }
 
     // MARK: tunnels

@@ -9,6 +9,9 @@ struct ExchangeStateMachine {
     enum State {
         /// Waiting for the next request head.
         case idle
+        /// The head was planned and allowed; the remote REQMOD services are being asked about
+        /// it (only requests without a body, and CONNECT). `requestComplete`: its end came.
+        case adapting(RequestDisposition, requestComplete: Bool)
         /// The head was planned; an origin connection is being leased or opened. Body parts
         /// that arrive meanwhile wait here.
         case connecting(ForwardPlan, pendingBody: [ByteBuffer], requestComplete: Bool)
@@ -29,6 +32,8 @@ struct ExchangeStateMachine {
 
     enum Action {
         case none
+        /// Ask the remote REQMOD services about the request head.
+        case adaptRequest
         /// Lease (or, when `fresh`, open) an origin connection for this plan.
         case connectOrigin(ForwardPlan, fresh: Bool)
         /// Open a tunnel to the CONNECT target.
@@ -80,15 +85,38 @@ struct ExchangeStateMachine {
 
     // MARK: client events
 
-    mutating func requestHead(_ disposition: RequestDisposition, unreadBytesMayFollow: Bool) -> Action {
+    /// A request head, planned and decided. With `adapt`, the remote REQMOD services are
+    /// asked first and the exchange goes on with `adaptationFinished`.
+    mutating func requestHead(
+        _ disposition: RequestDisposition, unreadBytesMayFollow: Bool, adapt: Bool = false
+    ) -> Action {
         guard case .idle = self.state else {
             self.state = .closed
             return .abort(closeOrigin: true)
         }
         self.requestBodyBytes = 0
+        if adapt {
+            self.state = .adapting(disposition, requestComplete: false)
+            return .adaptRequest
+        }
+        return self.begin(disposition, unreadBytesMayFollow: unreadBytesMayFollow, requestComplete: false)
+    }
+
+    /// The REQMOD services are done: `replacement` is what they made of the request (nil:
+    /// forward it as planned). After a CONNECT, `unreadBytesMayFollow` closes the connection
+    /// after any answer but a tunnel.
+    mutating func adaptationFinished(_ replacement: RequestDisposition?, unreadBytesMayFollow: Bool) -> Action {
+        guard case .adapting(let original, let complete) = self.state else { return .none }
+        return self.begin(
+            replacement ?? original, unreadBytesMayFollow: unreadBytesMayFollow, requestComplete: complete)
+    }
+
+    private mutating func begin(
+        _ disposition: RequestDisposition, unreadBytesMayFollow: Bool, requestComplete: Bool
+    ) -> Action {
         switch disposition {
         case .forward(let plan):
-            self.state = .connecting(plan, pendingBody: [], requestComplete: false)
+            self.state = .connecting(plan, pendingBody: [], requestComplete: requestComplete)
             return .connectOrigin(plan, fresh: false)
         case .tunnel(let target):
             self.state = .tunnelling
@@ -97,11 +125,13 @@ struct ExchangeStateMachine {
             // Framing or syntax errors leave the rest of the stream meaningless: close.
             // A body we will not read in full makes the stream unusable too.
             let closeAfter = page.status == .badRequest || page.status == .payloadTooLarge || unreadBytesMayFollow
-            self.state = .answeredLocally(requestComplete: false, responseWritten: false, closeAfter: closeAfter)
+            self.state = .answeredLocally(
+                requestComplete: requestComplete, responseWritten: false, closeAfter: closeAfter)
             return .respondLocally(page, reason: reason, url: url, closeAfter: closeAfter)
         case .answer(let head, let body):
-            self.state = .answeredLocally(requestComplete: false, responseWritten: false, closeAfter: false)
-            return .answer(head, body: body, closeAfter: false)
+            self.state = .answeredLocally(
+                requestComplete: requestComplete, responseWritten: false, closeAfter: unreadBytesMayFollow)
+            return .answer(head, body: body, closeAfter: unreadBytesMayFollow)
         }
     }
 
@@ -132,6 +162,9 @@ struct ExchangeStateMachine {
             }
             if complete { return .none }
             return .sendBody(buffer)
+        case .adapting:
+            // Only bodiless requests are adapted: nothing to keep.
+            return .none
         case .idle, .answeredLocally, .tunnelling, .closed:
             return .none
         }
@@ -139,6 +172,9 @@ struct ExchangeStateMachine {
 
     mutating func requestEnd() -> Action {
         switch self.state {
+        case .adapting(let disposition, _):
+            self.state = .adapting(disposition, requestComplete: true)
+            return .none
         case .connecting(let plan, let pending, _):
             self.state = .connecting(plan, pendingBody: pending, requestComplete: true)
             return .none
@@ -243,7 +279,7 @@ struct ExchangeStateMachine {
             }
             self.state = .closed
             return .abort(closeOrigin: true)
-        case .idle, .connecting, .answeredLocally, .tunnelling, .closed:
+        case .idle, .adapting, .connecting, .answeredLocally, .tunnelling, .closed:
             return .none
         }
     }

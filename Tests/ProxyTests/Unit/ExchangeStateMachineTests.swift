@@ -214,3 +214,54 @@ extension ExchangeStateMachine {
         return machine.retryOnFreshConnection()
     }
 }
+
+/// The wait for the remote REQMOD services.
+struct ExchangeStateMachineAdaptationTests {
+    private let plan = ForwardPlan.fixture(method: .GET, framing: .none)
+
+    @Test func theOriginIsConnectedOnlyAfterTheServicesAnswer() {
+        var machine = ExchangeStateMachine(maxRequestBodyBytes: 0, viaName: "portcullis")
+        guard case .adaptRequest = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: false, adapt: true)
+        else { Issue.record("expected adaptRequest"); return }
+        guard case .none = machine.requestEnd() else { Issue.record("the end should wait"); return }
+        guard case .connectOrigin(let planned, false) = machine.adaptationFinished(nil, unreadBytesMayFollow: false)
+        else { Issue.record("expected connectOrigin"); return }
+        #expect(planned === self.plan)
+        guard case .sendRequest(_, _, let end) = machine.originConnected() else {
+            Issue.record("expected sendRequest"); return
+        }
+        #expect(end)
+    }
+
+    @Test func aRefusalAfterTheServicesIsAnsweredAndTheConnectionKept() {
+        var machine = ExchangeStateMachine(maxRequestBodyBytes: 0, viaName: "portcullis")
+        _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: false, adapt: true)
+        _ = machine.requestEnd()
+        guard
+            case .respondLocally(let page, _, _, false) = machine.adaptationFinished(
+                .reject(.serviceUnavailable, reason: "down", url: "http://e/"), unreadBytesMayFollow: false)
+        else { Issue.record("expected a local page"); return }
+        #expect(page == .serviceUnavailable)
+        guard case .localExchangeComplete = machine.localResponseWritten() else {
+            Issue.record("expected the exchange to end"); return
+        }
+    }
+
+    @Test func aClientGoneWhileWaitingDropsTheAnswer() {
+        var machine = ExchangeStateMachine(maxRequestBodyBytes: 0, viaName: "portcullis")
+        _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: false, adapt: true)
+        guard case .none = machine.clientClosed() else { Issue.record("nothing to abort"); return }
+        guard case .none = machine.adaptationFinished(nil, unreadBytesMayFollow: false) else {
+            Issue.record("a late answer must do nothing"); return
+        }
+    }
+
+    @Test func aSatisfiedCONNECTIsAnsweredThenClosed() {
+        var machine = ExchangeStateMachine(maxRequestBodyBytes: 0, viaName: "portcullis")
+        let target = RequestTarget(scheme: "https", host: "e.com", port: 443, originForm: "")
+        _ = machine.requestHead(.tunnel(target), unreadBytesMayFollow: true, adapt: true)
+        let head = HTTPResponseHead(version: .http1_1, status: .forbidden)
+        guard case .answer(_, _, true) = machine.adaptationFinished(.answer(head, body: ""), unreadBytesMayFollow: true)
+        else { Issue.record("expected an answer then close"); return }
+    }
+}
