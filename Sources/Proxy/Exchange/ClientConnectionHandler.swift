@@ -118,14 +118,17 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             if case .reject = disposition {
                 unreadBytesMayFollow = !self.clientAllowed || head.method == .CONNECT || Self.mayHaveBody(head)
             }
-            let adapt = self.shouldAdapt(disposition)
+            let adaptation = self.adaptation(for: disposition)
+            let adapt = adaptation != .skip
             if adapt {
                 self.adaptingHead = head
                 // CONNECT: the bytes behind it are tunnel bytes, as in `openTunnel`.
                 if head.method == .CONNECT { self.headGuard.holdForTunnel() }
             }
             self.perform(
-                self.machine.requestHead(disposition, unreadBytesMayFollow: unreadBytesMayFollow, adapt: adapt))
+                self.machine.requestHead(
+                    disposition, unreadBytesMayFollow: unreadBytesMayFollow, adapt: adapt,
+                    bodyFirst: adaptation == .afterBody))
         case .body(let buffer):
             self.perform(self.machine.requestBody(buffer))
         case .end:
@@ -224,7 +227,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch self.machine.state {
         case .idle, .answeredLocally, .closed:
             return true
-        case .adapting, .connecting, .tunnelling:
+        case .adapting(_, _, let requestComplete, _):
+            // A body gathered for the services is read on (it is small, see `adaptation(for:)`).
+            return !requestComplete
+        case .connecting, .tunnelling:
             return false
         case .forwarding(_, let requestComplete, _):
             return requestComplete || (self.origin?.channel.isWritable ?? false)
@@ -262,8 +268,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch action {
         case .none:
             break
-        case .adaptRequest:
-            self.adaptRequest()
+        case .adaptRequest(let body):
+            self.adaptRequest(body: body)
         case .connectOrigin(let plan, let fresh):
             self.connectOrigin(plan, fresh: fresh, context: context)
         case .connectTunnel(let target):
@@ -475,29 +481,51 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     // MARK: remote REQMOD services
 
-    /// Whether the REQMOD services see this request: allowed requests without a body (and
-    /// without an upgrade), and CONNECT. Requests with a body skip them (no body streaming yet).
-    private func shouldAdapt(_ disposition: RequestDisposition) -> Bool {
-        guard self.icapServices != nil else { return false }
+    enum Adaptation {
+        case skip
+        /// Ask the services about the head now (no body, or CONNECT).
+        case now
+        /// Gather the body, then ask.
+        case afterBody
+    }
+
+    /// Bodies up to this size are gathered and sent to the REQMOD services.
+    static let maxAdaptedBodyBytes: Int64 = 1 << 20
+
+    /// Whether and when the REQMOD services see this request: allowed requests without a body
+    /// (and without an upgrade) and CONNECT at once; those with a `Content-Length` body up to
+    /// `maxAdaptedBodyBytes` once the body is in. Chunked and larger bodies skip them (no
+    /// streaming yet).
+    private func adaptation(for disposition: RequestDisposition) -> Adaptation {
+        guard self.icapServices != nil else { return .skip }
         switch disposition {
         case .tunnel:
-            return true
+            return .now
         case .forward(let plan):
+            guard plan.upgrade == nil else { return .skip }
             switch plan.requestFraming {
             case .none, .contentLength(0):
-                return plan.upgrade == nil
+                return .now
+            case .contentLength(let length) where length <= Self.maxAdaptedBodyBytes:
+                return .afterBody
             default:
-                self.logger.debug("ICAP services skipped for a request with a body")
-                return false
+                self.logger.debug("ICAP services skipped for a request with a chunked or large body")
+                return .skip
             }
         case .reject, .answer:
-            return false
+            return .skip
         }
     }
 
-    private func adaptRequest() {
+    private func adaptRequest(body: [ByteBuffer]) {
         guard let services = self.icapServices, let head = self.adaptingHead else { return }
-        services.adaptRequest(head, clientIP: self.clientIP) { outcome, note in
+        var whole: ByteBuffer?
+        if let first = body.first {
+            var buffer = first
+            for part in body.dropFirst() { buffer.writeImmutableBuffer(part) }
+            whole = buffer
+        }
+        services.adaptRequest(head, body: whole, clientIP: self.clientIP) { outcome, note in
             self.adaptationDone(outcome, note: note, original: head)
         }
     }
@@ -507,10 +535,17 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         self.record.policy = (self.record.policy.map { $0 + "," } ?? "") + note
         let isConnect = original.method == .CONNECT
         var replacement: RequestDisposition?
+        var newBody: [ByteBuffer]?
         switch outcome {
-        case .forward(_, modified: false):
+        case .forward(_, _, modified: false):
             replacement = nil
-        case .forward(let head, modified: true):
+        case .forward(var head, let body, modified: true):
+            if let body {
+                // The service's body is sent whole: its length is what it is now.
+                head.headers.remove(name: "Transfer-Encoding")
+                head.headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
+                newBody = body.readableBytes > 0 ? [body] : []
+            }
             if (head.method == .CONNECT) != isConnect {
                 replacement = .reject(
                     .serviceUnavailable, reason: "an ICAP service changed a CONNECT into another method or back",
@@ -536,7 +571,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             replacement = .reject(
                 .serviceUnavailable, reason: "ICAP service \(service): \(error)", url: original.uri)
         }
-        self.perform(self.machine.adaptationFinished(replacement, unreadBytesMayFollow: isConnect))
+        self.perform(self.machine.adaptationFinished(replacement, body: newBody, unreadBytesMayFollow: isConnect))
     }
 
     /// The head of a response an ICAP service answered with (request satisfaction), framed

@@ -10,8 +10,8 @@ struct ExchangeStateMachine {
         /// Waiting for the next request head.
         case idle
         /// The head was planned and allowed; the remote REQMOD services are being asked about
-        /// it (only requests without a body, and CONNECT). `requestComplete`: its end came.
-        case adapting(RequestDisposition, requestComplete: Bool)
+        /// it, or (`asked` false) its body is being gathered for them first.
+        case adapting(RequestDisposition, pendingBody: [ByteBuffer], requestComplete: Bool, asked: Bool)
         /// The head was planned; an origin connection is being leased or opened. Body parts
         /// that arrive meanwhile wait here.
         case connecting(ForwardPlan, pendingBody: [ByteBuffer], requestComplete: Bool)
@@ -32,8 +32,8 @@ struct ExchangeStateMachine {
 
     enum Action {
         case none
-        /// Ask the remote REQMOD services about the request head.
-        case adaptRequest
+        /// Ask the remote REQMOD services about the request head and its body (empty: none).
+        case adaptRequest(body: [ByteBuffer])
         /// Lease (or, when `fresh`, open) an origin connection for this plan.
         case connectOrigin(ForwardPlan, fresh: Bool)
         /// Open a tunnel to the CONNECT target.
@@ -86,9 +86,10 @@ struct ExchangeStateMachine {
     // MARK: client events
 
     /// A request head, planned and decided. With `adapt`, the remote REQMOD services are
-    /// asked first and the exchange goes on with `adaptationFinished`.
+    /// asked first (once the whole body is in, with `bodyFirst`) and the exchange goes on with
+    /// `adaptationFinished`.
     mutating func requestHead(
-        _ disposition: RequestDisposition, unreadBytesMayFollow: Bool, adapt: Bool = false
+        _ disposition: RequestDisposition, unreadBytesMayFollow: Bool, adapt: Bool = false, bodyFirst: Bool = false
     ) -> Action {
         guard case .idle = self.state else {
             self.state = .closed
@@ -96,27 +97,31 @@ struct ExchangeStateMachine {
         }
         self.requestBodyBytes = 0
         if adapt {
-            self.state = .adapting(disposition, requestComplete: false)
-            return .adaptRequest
+            self.state = .adapting(disposition, pendingBody: [], requestComplete: false, asked: !bodyFirst)
+            return bodyFirst ? .none : .adaptRequest(body: [])
         }
         return self.begin(disposition, unreadBytesMayFollow: unreadBytesMayFollow, requestComplete: false)
     }
 
     /// The REQMOD services are done: `replacement` is what they made of the request (nil:
-    /// forward it as planned). After a CONNECT, `unreadBytesMayFollow` closes the connection
-    /// after any answer but a tunnel.
-    mutating func adaptationFinished(_ replacement: RequestDisposition?, unreadBytesMayFollow: Bool) -> Action {
-        guard case .adapting(let original, let complete) = self.state else { return .none }
+    /// forward it as planned) and `body` its new body (nil: the body received). After a
+    /// CONNECT, `unreadBytesMayFollow` closes the connection after any answer but a tunnel.
+    mutating func adaptationFinished(
+        _ replacement: RequestDisposition?, body: [ByteBuffer]? = nil, unreadBytesMayFollow: Bool
+    ) -> Action {
+        guard case .adapting(let original, let pending, let complete, true) = self.state else { return .none }
         return self.begin(
-            replacement ?? original, unreadBytesMayFollow: unreadBytesMayFollow, requestComplete: complete)
+            replacement ?? original, unreadBytesMayFollow: unreadBytesMayFollow, requestComplete: complete,
+            pendingBody: body ?? pending)
     }
 
     private mutating func begin(
-        _ disposition: RequestDisposition, unreadBytesMayFollow: Bool, requestComplete: Bool
+        _ disposition: RequestDisposition, unreadBytesMayFollow: Bool, requestComplete: Bool,
+        pendingBody: [ByteBuffer] = []
     ) -> Action {
         switch disposition {
         case .forward(let plan):
-            self.state = .connecting(plan, pendingBody: [], requestComplete: requestComplete)
+            self.state = .connecting(plan, pendingBody: pendingBody, requestComplete: requestComplete)
             return .connectOrigin(plan, fresh: false)
         case .tunnel(let target):
             self.state = .tunnelling
@@ -162,8 +167,15 @@ struct ExchangeStateMachine {
             }
             if complete { return .none }
             return .sendBody(buffer)
-        case .adapting:
-            // Only bodiless requests are adapted: nothing to keep.
+        case .adapting(let disposition, var pending, let complete, let asked):
+            if tooLarge {
+                self.state = .answeredLocally(requestComplete: false, responseWritten: false, closeAfter: true)
+                return .respondLocally(
+                    .payloadTooLarge, reason: "the request body is larger than \(self.maxRequestBodyBytes) bytes",
+                    url: "", closeAfter: true)
+            }
+            pending.append(buffer)
+            self.state = .adapting(disposition, pendingBody: pending, requestComplete: complete, asked: asked)
             return .none
         case .idle, .answeredLocally, .tunnelling, .closed:
             return .none
@@ -172,9 +184,10 @@ struct ExchangeStateMachine {
 
     mutating func requestEnd() -> Action {
         switch self.state {
-        case .adapting(let disposition, _):
-            self.state = .adapting(disposition, requestComplete: true)
-            return .none
+        case .adapting(let disposition, let pending, _, let asked):
+            self.state = .adapting(disposition, pendingBody: pending, requestComplete: true, asked: true)
+            // A body gathered for the services: now they can be asked.
+            return asked ? .none : .adaptRequest(body: pending)
         case .connecting(let plan, let pending, _):
             self.state = .connecting(plan, pendingBody: pending, requestComplete: true)
             return .none

@@ -13,15 +13,14 @@ final class ICAPServices {
 
     var isEmpty: Bool { self.clients.isEmpty }
 
-    /// Runs `head` through every service in order and calls `completion` with the outcome and
-    /// the access log note (`icap=name:204,…`). Requests sent here carry no body (`null-body`):
-    /// requests without one and CONNECT.
+    /// Runs `head` and `body` (nil: none) through every service in order and calls
+    /// `completion` with the outcome and the access log note (`icap=name:204,…`).
     func adaptRequest(
-        _ head: HTTPRequestHead, clientIP: String,
+        _ head: HTTPRequestHead, body: ByteBuffer?, clientIP: String,
         completion: @escaping (REQMODChain.Outcome, _ note: String) -> Void
     ) {
         let chain = REQMODChain(
-            head: head,
+            head: head, body: body,
             services: self.clients.map { .init(name: $0.configuration.name, bypass: $0.configuration.bypass) })
         var started = chain
         self.step(started.start(), chain: started, clientIP: clientIP, completion: completion)
@@ -34,11 +33,11 @@ final class ICAPServices {
         switch step {
         case .finished(let outcome):
             completion(outcome, "icap=" + chain.notes.joined(separator: ","))
-        case .ask(let index, let head):
+        case .ask(let index, let head, let body):
             let client = self.clients[index]
             let request: ICAPClientRequest
             do {
-                request = try Self.reqmod(head, for: client, clientIP: clientIP)
+                request = try Self.reqmod(head, body: body, for: client, clientIP: clientIP)
             } catch {
                 var chain = chain
                 let next = chain.answered(.failure(.malformed("\(error)")))
@@ -53,18 +52,20 @@ final class ICAPServices {
         }
     }
 
-    /// The REQMOD request for a bodiless HTTP request: `Host`, `Allow: 204`, `X-Client-IP`,
-    /// and the head as `req-hdr` with `null-body` (the encoder writes `Encapsulated`).
+    /// The REQMOD request: `Host`, `Allow: 204`, `X-Client-IP`, the head as `req-hdr` (the
+    /// encoder writes `Encapsulated`) and, with a body, `req-body` and the service's `Preview`.
     static func reqmod(
-        _ head: HTTPRequestHead, for client: ICAPServiceClient, clientIP: String
+        _ head: HTTPRequestHead, body: ByteBuffer?, for client: ICAPServiceClient, clientIP: String
     ) throws -> ICAPClientRequest {
         var headers = ICAPHeaders()
         headers.add(name: "Host", value: client.hostHeader)
         headers.add(name: "Allow", value: "204")
         if clientIP != "-" { headers.add(name: "X-Client-IP", value: clientIP) }
-        let heads = try ICAPEncapsulatedHeads(request: head, body: .nullBody)
+        if body != nil, let preview = client.previewSize { headers.add(name: "Preview", value: String(preview)) }
+        let heads = try ICAPEncapsulatedHeads(request: head, body: body == nil ? .nullBody : .requestBody)
         return ICAPClientRequest(
-            head: ICAPRequestHead(method: .reqmod, uri: client.configuration.url, headers: headers), heads: heads)
+            head: ICAPRequestHead(method: .reqmod, uri: client.configuration.url, headers: headers), heads: heads,
+            body: body)
     }
 }
 

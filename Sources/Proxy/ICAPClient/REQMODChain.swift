@@ -14,8 +14,8 @@ struct REQMODChain {
     }
 
     enum Outcome {
-        /// Forward this request (`modified`: a service changed it).
-        case forward(HTTPRequestHead, modified: Bool)
+        /// Forward this request and body (`modified`: a service changed them).
+        case forward(HTTPRequestHead, body: ByteBuffer?, modified: Bool)
         /// Answer the client with this response (a block page, typically).
         case respond(HTTPResponseHead, body: ByteBuffer)
         /// An essential service failed.
@@ -24,19 +24,22 @@ struct REQMODChain {
 
     enum Step {
         /// Send this request head to the service at `index`.
-        case ask(index: Int, head: HTTPRequestHead)
+        case ask(index: Int, head: HTTPRequestHead, body: ByteBuffer?)
         case finished(Outcome)
     }
 
     private let services: [Service]
     private(set) var head: HTTPRequestHead
+    /// The request body (nil: the request has none).
+    private(set) var body: ByteBuffer?
     private var modified = false
     private var index = 0
     /// What each service said, for the access log: `name:204`, `name:timeout`…
     private(set) var notes: [String] = []
 
-    init(head: HTTPRequestHead, services: [Service]) {
+    init(head: HTTPRequestHead, body: ByteBuffer? = nil, services: [Service]) {
         self.head = head
+        self.body = body
         self.services = services
     }
 
@@ -54,8 +57,11 @@ struct REQMODChain {
             }
             if let http = response.heads.request {
                 self.notes.append("\(service.name):200-req")
-                if http != self.head {
+                // The modified request's body is the one the service sent back (none: empty).
+                let body = self.body == nil && !response.heads.hasBody ? nil : response.body
+                if http != self.head || body != self.body {
                     self.head = http
+                    self.body = body
                     self.modified = true
                 }
             } else {
@@ -77,8 +83,8 @@ struct REQMODChain {
 
     private mutating func next() -> Step {
         guard self.index < self.services.count else {
-            return .finished(.forward(self.head, modified: self.modified))
+            return .finished(.forward(self.head, body: self.body, modified: self.modified))
         }
-        return .ask(index: self.index, head: self.head)
+        return .ask(index: self.index, head: self.head, body: self.body)
     }
 }

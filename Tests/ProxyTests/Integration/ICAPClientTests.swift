@@ -38,9 +38,16 @@ extension Integration {
                 let post = try proxy.curl.get(nginx.base + "/echo", ["-d", "name=portcullis"], directory: scratch)
                 #expect(post.status == 200)
                 #expect(String(decoding: post.body, as: UTF8.self) == "name=portcullis")
+                // Over echo's preview (1024 bytes from its OPTIONS): preview, then the rest.
+                let large = payload(5000, seed: 7).base64EncodedData()
+                try scratch.write("large.txt", large)
+                let upload = try proxy.curl.get(
+                    nginx.base + "/echo", ["--data-binary", "@" + scratch.file("large.txt")], directory: scratch)
+                #expect(upload.status == 200)
+                #expect(sameBytes(upload.body, large))
                 #expect(await eventually { proxy.accessLog().contains("icap=echo:204") })
-                // The service saw the GET and the HEAD (the POST, with a body, skipped it).
-                #expect(await eventually { cicap.accessLog.components(separatedBy: "REQMOD").count - 1 >= 2 })
+                // The service saw every request, the POSTs with their bodies.
+                #expect(await eventually { cicap.accessLog.components(separatedBy: "REQMOD").count - 1 >= 4 })
             }
         }
 
@@ -58,6 +65,26 @@ extension Integration {
                 #expect(response.headers.contains("200 Connection established"))
                 #expect(String(decoding: response.body, as: UTF8.self) == "tunnelled")
                 #expect(await eventually { cicap.accessLog.contains("REQMOD") })
+            }
+        }
+
+        @Test func aModifiedRequestBodyGoesToTheOriginWithItsNewLength() async throws {
+            let nginx = try Nginx()
+            defer { nginx.stop() }
+            let http =
+                "POST http://127.0.0.1:\(nginx.port)/echo HTTP/1.1\r\nHost: 127.0.0.1:\(nginx.port)\r\n"
+                + "Content-Length: 15\r\n\r\n"
+            let answer =
+                "ICAP/1.0 200 OK\r\nISTag: \"fake\"\r\nEncapsulated: req-hdr=0, req-body=\(http.utf8.count)\r\n\r\n"
+                + http + "b\r\nchanged=yes\r\n0\r\n\r\n"
+            let service = try ScriptedOrigin(.raw(answer))
+            defer { service.stop() }
+            try await self.withServices(["reqmod icap://127.0.0.1:\(service.port)/modify bypass=off name=fake"]) {
+                proxy, other, scratch in
+                let response = try proxy.curl.get(other.base + "/echo", ["-d", "name=portcullis"], directory: scratch)
+                #expect(response.status == 200)
+                #expect(String(decoding: response.body, as: UTF8.self) == "changed=yes")
+                #expect(await eventually { proxy.accessLog().contains("icap=fake:200-req") })
             }
         }
 

@@ -265,3 +265,40 @@ struct ExchangeStateMachineAdaptationTests {
         else { Issue.record("expected an answer then close"); return }
     }
 }
+
+/// A body gathered for the REQMOD services before they are asked.
+struct ExchangeStateMachineBodyAdaptationTests {
+    private let plan = ForwardPlan.fixture(method: .POST, framing: .contentLength(6))
+
+    @Test func theServicesAreAskedOnceTheBodyIsInAndTheirBodyGoesOut() {
+        var machine = ExchangeStateMachine(maxRequestBodyBytes: 0, viaName: "portcullis")
+        guard
+            case .none = machine.requestHead(
+                .forward(self.plan), unreadBytesMayFollow: true, adapt: true, bodyFirst: true)
+        else { Issue.record("nothing to do before the body"); return }
+        guard case .none = machine.requestBody(ByteBuffer(string: "abc")) else { Issue.record("wait"); return }
+        guard case .none = machine.requestBody(ByteBuffer(string: "def")) else { Issue.record("wait"); return }
+        guard case .adaptRequest(let body) = machine.requestEnd() else { Issue.record("expected adaptRequest"); return }
+        #expect(body.map { String(buffer: $0) } == ["abc", "def"])
+        guard
+            case .connectOrigin = machine.adaptationFinished(
+                nil, body: [ByteBuffer(string: "changed")], unreadBytesMayFollow: false)
+        else { Issue.record("expected connectOrigin"); return }
+        guard case .sendRequest(_, let sent, true) = machine.originConnected() else {
+            Issue.record("expected sendRequest"); return
+        }
+        #expect(sent.map { String(buffer: $0) } == ["changed"])
+    }
+
+    @Test func anAnswerBeforeTheBodyEndsIsImpossibleAndTooLargeIs413() {
+        var machine = ExchangeStateMachine(maxRequestBodyBytes: 4, viaName: "portcullis")
+        _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: true, adapt: true, bodyFirst: true)
+        guard case .none = machine.adaptationFinished(nil, unreadBytesMayFollow: false) else {
+            Issue.record("the services were not asked yet"); return
+        }
+        guard case .respondLocally(let page, _, _, true) = machine.requestBody(ByteBuffer(string: "abcdef")) else {
+            Issue.record("expected 413"); return
+        }
+        #expect(page == .payloadTooLarge)
+    }
+}

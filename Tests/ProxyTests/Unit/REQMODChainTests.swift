@@ -28,11 +28,11 @@ struct REQMODChainTests {
 
     @Test func everyServiceIsAskedInOrderAnd204sForwardUnchanged() throws {
         var chain = REQMODChain(head: self.get, services: self.services)
-        guard case .ask(0, _) = chain.start() else { Issue.record("expected the first service"); return }
-        guard case .ask(1, _) = chain.answered(try self.answer(204)) else {
+        guard case .ask(0, _, _) = chain.start() else { Issue.record("expected the first service"); return }
+        guard case .ask(1, _, _) = chain.answered(try self.answer(204)) else {
             Issue.record("expected the second service"); return
         }
-        guard case .finished(.forward(let head, let modified)) = chain.answered(try self.answer(204)) else {
+        guard case .finished(.forward(let head, _, let modified)) = chain.answered(try self.answer(204)) else {
             Issue.record("expected forward"); return
         }
         #expect(head == self.get)
@@ -45,11 +45,11 @@ struct REQMODChainTests {
         _ = chain.start()
         var changed = self.get
         changed.uri = "http://example.org/"
-        guard case .ask(1, let next) = chain.answered(try self.answer(200, request: changed)) else {
+        guard case .ask(1, let next, _) = chain.answered(try self.answer(200, request: changed)) else {
             Issue.record("expected the second service"); return
         }
         #expect(next.uri == "http://example.org/")
-        guard case .finished(.forward(let head, true)) = chain.answered(try self.answer(204)) else {
+        guard case .finished(.forward(let head, _, true)) = chain.answered(try self.answer(204)) else {
             Issue.record("expected a modified forward"); return
         }
         #expect(head.uri == "http://example.org/")
@@ -68,7 +68,7 @@ struct REQMODChainTests {
     @Test func aFailureIsBypassedOnlyWhereAllowed() throws {
         var chain = REQMODChain(head: self.get, services: self.services)
         _ = chain.start()
-        guard case .ask(1, _) = chain.answered(.failure(.timeout)) else {
+        guard case .ask(1, _, _) = chain.answered(.failure(.timeout)) else {
             Issue.record("bypass=on should go on"); return
         }
         guard case .finished(.fail(let error, "b")) = chain.answered(.failure(.closed)) else {
@@ -84,5 +84,21 @@ struct REQMODChainTests {
         guard case .finished(.fail) = chain.answered(try self.answer(200)) else {
             Issue.record("expected fail"); return
         }
+    }
+
+    @Test func aBodyTravelsAndTheServicesBodyReplacesIt() throws {
+        var chain = REQMODChain(head: self.get, body: ByteBuffer(string: "old"), services: self.services)
+        guard case .ask(0, _, let body) = chain.start() else { Issue.record("expected ask"); return }
+        #expect(body.map { String(buffer: $0) } == "old")
+        let heads = try ICAPEncapsulatedHeads(request: self.get, body: .requestBody)
+        let answer = ICAPClientResponse(
+            head: ICAPResponseHead(status: .ok, headers: ["ISTag": "\"t\""]), heads: heads,
+            body: ByteBuffer(string: "new"))
+        guard case .ask(1, _, let next) = chain.answered(.success(answer)) else { Issue.record("expected ask"); return }
+        #expect(next.map { String(buffer: $0) } == "new")
+        guard case .finished(.forward(_, let final, true)) = chain.answered(try self.answer(204)) else {
+            Issue.record("expected a modified forward"); return
+        }
+        #expect(final.map { String(buffer: $0) } == "new")
     }
 }
