@@ -29,6 +29,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private let clientAddress: IPAddress128?
     /// The head being adapted by the REQMOD services.
     private var adaptingHead: HTTPRequestHead?
+    /// While a body is gathered for the REQMOD services: the deadline for it to arrive in full.
+    private var bodyGatherDeadline: Scheduled<Void>?
     /// The policy's decision on the request in flight.
     private var policyOutcome: PolicyGate.Outcome?
 
@@ -124,6 +126,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 self.adaptingHead = head
                 // CONNECT: the bytes behind it are tunnel bytes, as in `openTunnel`.
                 if head.method == .CONNECT { self.headGuard.holdForTunnel() }
+                if adaptation == .afterBody { self.armBodyGatherDeadline() }
             }
             self.perform(
                 self.machine.requestHead(
@@ -165,6 +168,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.bodyGatherDeadline?.cancel()
         self.perform(self.machine.clientClosed())
         context.fireChannelInactive()
     }
@@ -517,7 +521,26 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
+    /// A body gathered for the services must arrive within `header-timeout`, or the client
+    /// gets a 408 and the connection closes (nothing else bounds a client that stalls here).
+    private func armBodyGatherDeadline() {
+        guard let context = self.context else { return }
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.bodyGatherDeadline = context.eventLoop.scheduleTask(in: self.environment.configuration.headerTimeout) {
+            let this = loopBound.value
+            this.bodyGatherDeadline = nil
+            guard case .adapting(_, _, false, false) = this.machine.state else { return }
+            this.machine.requestFailed()
+            this.adaptingHead = nil
+            this.writeLocalPage(
+                .requestTimeout, reason: "the request body did not arrive in time", url: this.record.url,
+                closeAfter: true)
+        }
+    }
+
     private func adaptRequest(body: [ByteBuffer]) {
+        self.bodyGatherDeadline?.cancel()
+        self.bodyGatherDeadline = nil
         guard let services = self.icapServices, let head = self.adaptingHead else { return }
         var whole: ByteBuffer?
         if let first = body.first {

@@ -144,6 +144,25 @@ extension Integration {
             }
         }
 
+        @Test func aBodyThatStallsWhileGatheredForTheServicesGets408() async throws {
+            let closedPort = try FreePort.pick()
+            let parsed = try ICAPServiceConfiguration(parsing: "reqmod icap://127.0.0.1:\(closedPort)/x bypass=on")
+            try await withProxyAndNginx({
+                $0.icapServices = [parsed]
+                $0.headerTimeout = .seconds(1)
+            }) { proxy, nginx, _ in
+                let port = proxy.port
+                let base = nginx.base
+                let answer = try await onThread {
+                    let socket = try RawSocket(port: port, receiveTimeout: 10)
+                    try socket.send(
+                        "POST \(base)/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\nonly some")
+                    return String(decoding: socket.receiveUntilClose(), as: UTF8.self)
+                }
+                #expect(answer.hasPrefix("HTTP/1.1 408"), "\(answer.prefix(200))")
+            }
+        }
+
         @Test func breakerSuspendsAFailingServiceAfterRepeatedFailures() async throws {
             let service = try ScriptedOrigin(.closeWithoutAnswer)
             defer { service.stop() }
