@@ -282,11 +282,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.abandonOrigin()
             self.writeLocalPage(page, reason: reason, url: url, closeAfter: closeAfter)
         case .answer(let head, let body, let closeAfter):
-            var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
-            buffer.writeString(body)
             self.record.status = Int(head.status.code)
             self.record.action = "TCP_MISS"
-            self.writeComplete(head: head, body: buffer, closeAfter: closeAfter)
+            self.writeComplete(head: head, body: body, closeAfter: closeAfter)
         case .sendRequest(let plan, let body, let end):
             guard let origin = self.origin else { return }
             origin.handler.noteActivity()
@@ -584,12 +582,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 replacement = disposition
             }
         case .respond(let head, let body):
-            let text = String(buffer: body)
             replacement = .answer(
                 Self.satisfactionHead(
-                    head, contentLength: text.utf8.count, via: "1.1 \(self.environment.configuration.viaName)",
+                    head, contentLength: body.readableBytes, via: "1.1 \(self.environment.configuration.viaName)",
                     close: isConnect),
-                body: text)
+                body: body)
         case .fail(let error, let service):
             replacement = .reject(
                 .serviceUnavailable, reason: "ICAP service \(service): \(error)", url: original.uri)

@@ -40,7 +40,7 @@ struct ExchangeStateMachine {
         case connectTunnel(RequestTarget)
         /// Write a page; close the connection after it when `closeAfter`.
         case respondLocally(LocalPage, reason: String, url: String, closeAfter: Bool)
-        case answer(HTTPResponseHead, body: String, closeAfter: Bool)
+        case answer(HTTPResponseHead, body: ByteBuffer, closeAfter: Bool)
         /// The origin is connected: send the head and whatever body arrived meanwhile.
         case sendRequest(ForwardPlan, body: [ByteBuffer], end: Bool)
         case sendBody(ByteBuffer)

@@ -261,7 +261,9 @@ struct ExchangeStateMachineAdaptationTests {
         let target = RequestTarget(scheme: "https", host: "e.com", port: 443, originForm: "")
         _ = machine.requestHead(.tunnel(target), unreadBytesMayFollow: true, adapt: true)
         let head = HTTPResponseHead(version: .http1_1, status: .forbidden)
-        guard case .answer(_, _, true) = machine.adaptationFinished(.answer(head, body: ""), unreadBytesMayFollow: true)
+        guard
+            case .answer(_, _, true) = machine.adaptationFinished(
+                .answer(head, body: ByteBuffer()), unreadBytesMayFollow: true)
         else { Issue.record("expected an answer then close"); return }
     }
 }
