@@ -103,7 +103,14 @@ public final class ICAPClientHandler: ChannelInboundHandler, RemovableChannelHan
     }
 
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        self.perform(self.machine.malformed("\(error)"), context: context)
+        // What the codec refuses is a malformed answer; anything else (a reset, a write to a
+        // connection the service closed) is the connection going away.
+        switch error {
+        case is ICAPParseError, is ICAPEncoderError, is ByteToMessageDecoderError:
+            self.perform(self.machine.malformed("\(error)"), context: context)
+        default:
+            self.perform(self.machine.closed(), context: context)
+        }
         self.isOpen = false
         context.close(promise: nil)
     }

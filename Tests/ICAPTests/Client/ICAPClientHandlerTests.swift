@@ -5,6 +5,10 @@ import Testing
 
 @testable import ICAP
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `ICAPClientHandler` with the real codec on an `EmbeddedChannel`: exact bytes out, bytes as
 /// c-icap writes them in, virtual time for the read deadline.
 struct ICAPClientHandlerTests {
@@ -158,6 +162,16 @@ struct ICAPClientHandlerTests {
         }
         #expect(error.label == "malformed")
         #expect(!self.handler.isReusable)
+    }
+
+    @Test func aResetIsAClosedConnectionNotAMalformedAnswer() throws {
+        self.run(
+            ICAPClientRequest(
+                head: try Self.reqmod(Self.get), heads: try ICAPEncapsulatedHeads(request: Self.get, body: .nullBody)))
+        _ = try self.written()
+        self.channel.pipeline.fireErrorCaught(IOError(errnoCode: ECONNRESET, reason: "read"))
+        #expect(self.result.value.map { if case .failure(.closed) = $0 { true } else { false } } == true)
+        #expect(self.result.calls == 1)
     }
 
     @Test func closeMidAnswerFails() throws {
