@@ -1,6 +1,8 @@
 import Foundation
 import ICAP
+import Logging
 import NIOCore
+import NIOPosix
 import Testing
 
 @testable import Proxy
@@ -49,6 +51,35 @@ extension Integration {
                 // The service saw every request, the POSTs with their bodies.
                 #expect(await eventually { cicap.accessLog.components(separatedBy: "REQMOD").count - 1 >= 4 })
             }
+        }
+
+        @Test func optionsAreFetchedAtStartWithTheISTagAndPreview() async throws {
+            let cicap = try CICAP()
+            defer { cicap.stop() }
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let loop = group.next()
+            let echoURL = cicap.echoURL
+            let client = try await loop.submit {
+                NIOLoopBound(
+                    ICAPServiceClient(
+                        configuration: try ICAPServiceConfiguration(parsing: "reqmod \(echoURL)"), loop: loop,
+                        loopCount: 2, connectTimeout: .seconds(2), readTimeout: .seconds(2),
+                        logger: Logger(label: "test")), eventLoop: loop)
+            }.get()
+            try await loop.submit { client.value.fetchOptions() }.get()
+            var seen: (String?, Int?, Int?) = (nil, nil, nil)
+            for _ in 0..<100 {
+                seen = try await loop.submit {
+                    (client.value.istag, client.value.previewSize, client.value.options?.optionsTTL)
+                }.get()
+                if seen.0 != nil { break }
+                try await Task.sleep(nanoseconds: 20_000_000)
+            }
+            #expect(seen.0 == "\"CI0001-XXXXXXXXX\"")
+            #expect(seen.1 == 1024)
+            #expect(seen.2 == 3600)
+            try await loop.submit { client.value.close() }.get()
+            try await group.shutdownGracefully()
         }
 
         @Test func connectIsAskedAboutThenTunnelled() async throws {
