@@ -25,6 +25,25 @@ final class ICAPServiceClient {
     private(set) var istag: String?
     private var refresh: Scheduled<Void>?
     private var isClosed = false
+    /// Connections open or being opened, idle ones included.
+    private(set) var openConnections = 0
+    /// Requests waiting for a connection while `connectionLimit` are open, oldest first.
+    private var waiters = CircularBuffer<Waiter>()
+
+    private final class Waiter {
+        let request: ICAPClientRequest
+        let completion: Completion
+        var timer: Scheduled<Void>?
+
+        init(request: ICAPClientRequest, completion: @escaping Completion) {
+            self.request = request
+            self.completion = completion
+        }
+    }
+
+    /// At most this many connections on this loop: `Max-Connections` divided by the loops (at
+    /// least one); no limit until OPTIONS names one.
+    var connectionLimit: Int? { self.options?.maxConnections.map { max(1, $0 / self.loopCount) } }
 
     init(
         configuration: ICAPServiceConfiguration, loop: any EventLoop, loopCount: Int, connectTimeout: TimeAmount,
@@ -105,26 +124,69 @@ final class ICAPServiceClient {
             }
             return
         }
+        if let limit = self.connectionLimit, self.openConnections >= limit {
+            self.wait(request, completion: completion)
+            return
+        }
         self.sendOnNewConnection(request, completion: completion)
     }
 
+    /// Queues a request until a connection is free, for at most the read timeout.
+    private func wait(_ request: ICAPClientRequest, completion: @escaping Completion) {
+        let waiter = Waiter(request: request, completion: completion)
+        self.waiters.append(waiter)
+        let loopBound = NIOLoopBound((self, waiter), eventLoop: self.loop)
+        waiter.timer = self.loop.scheduleTask(in: self.readTimeout) {
+            let (this, waiter) = loopBound.value
+            guard let index = this.waiters.firstIndex(where: { $0 === waiter }) else { return }
+            this.waiters.remove(at: index)
+            waiter.completion(.failure(.timeout))
+        }
+    }
+
+    private func nextWaiter() -> Waiter? {
+        guard !self.waiters.isEmpty else { return nil }
+        let waiter = self.waiters.removeFirst()
+        waiter.timer?.cancel()
+        return waiter
+    }
+
+    /// A connection closed (or could not be opened): a waiting request may open one now.
+    private func connectionGone() {
+        self.openConnections -= 1
+        while self.connectionLimit.map({ self.openConnections < $0 }) ?? true, let waiter = self.nextWaiter() {
+            self.sendOnNewConnection(waiter.request, completion: waiter.completion)
+        }
+    }
+
     private func sendOnNewConnection(_ request: ICAPClientRequest, completion: @escaping Completion) {
+        self.openConnections += 1
         let loopBound = NIOLoopBound((self, completion), eventLoop: self.loop)
         self.connect().whenComplete { result in
             let (this, completion) = loopBound.value
             switch result {
             case .success(let connection):
+                let bound = NIOLoopBound(this, eventLoop: this.loop)
+                connection.channel.closeFuture.whenComplete { _ in bound.value.connectionGone() }
                 this.run(request, on: connection, completion: completion)
             case .failure(let error):
                 completion(.failure(.connect("\(error)")))
+                this.connectionGone()
             }
         }
     }
 
     private func run(_ request: ICAPClientRequest, on connection: Connection, completion: @escaping Completion) {
         connection.handler.run(request) { result in
-            if case .success = result, connection.handler.isReusable, !self.isClosed, self.idle.count < self.maxIdle {
-                self.idle.append(connection)
+            if case .success = result, connection.handler.isReusable, !self.isClosed {
+                if let waiter = self.nextWaiter() {
+                    // A request waited for a connection: this one is free now.
+                    self.run(waiter.request, on: connection, completion: waiter.completion)
+                } else if self.idle.count < self.maxIdle {
+                    self.idle.append(connection)
+                } else {
+                    connection.channel.close(promise: nil)
+                }
             } else if case .success = result {
                 connection.channel.close(promise: nil)
             }
@@ -200,6 +262,7 @@ final class ICAPServiceClient {
         self.refresh = nil
         for connection in self.idle { connection.channel.close(promise: nil) }
         self.idle.removeAll()
+        while let waiter = self.nextWaiter() { waiter.completion(.failure(.closed)) }
     }
 }
 
