@@ -116,5 +116,58 @@ extension Integration {
             try await server.close()
             try await group.shutdownGracefully()
         }
+
+        /// Keeps every log record, for checking what a suspension logs.
+        struct CapturingLogHandler: LogHandler {
+            let records: NIOLockedValueBox<[(Logger.Level, String, Logger.Metadata)]>
+            var metadata: Logger.Metadata = [:]
+            var logLevel: Logger.Level = .trace
+
+            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+                get { self.metadata[key] }
+                set { self.metadata[key] = newValue }
+            }
+
+            func log(event: LogEvent) {
+                self.records.withLockedValue { $0.append((event.level, "\(event.message)", event.metadata ?? [:])) }
+            }
+        }
+
+        @Test func aSuspensionIsOneWarningWithTheServiceAndTheBackoff() async throws {
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let loop = group.next()
+            let closedPort = try FreePort.pick()
+            let records = NIOLockedValueBox<[(Logger.Level, String, Logger.Metadata)]>([])
+            let logger = Logger(label: "test") { _ in CapturingLogHandler(records: records) }
+            let client = try await loop.submit {
+                NIOLoopBound(
+                    ICAPServiceClient(
+                        configuration: try ICAPServiceConfiguration(
+                            parsing: "reqmod icap://127.0.0.1:\(closedPort)/x name=down"),
+                        loop: loop, loopCount: 1, connectTimeout: .seconds(2), readTimeout: .seconds(2), logger: logger),
+                    eventLoop: loop)
+            }.get()
+            let outcomes = NIOLockedValueBox<[String]>([])
+            for _ in 0..<4 {
+                let done = try await loop.submit { () -> EventLoopFuture<Void> in
+                    let promise = loop.makePromise(of: Void.self)
+                    let head = ICAPRequestHead(method: .options, uri: "icap://127.0.0.1/x")
+                    client.value.exchange(ICAPClientRequest(head: head, heads: .none)) { result in
+                        if case .failure(let error) = result { outcomes.withLockedValue { $0.append(error.label) } }
+                        promise.succeed()
+                    }
+                    return promise.futureResult
+                }.get()
+                try await done.get()
+            }
+            #expect(outcomes.withLockedValue { $0 } == ["unreachable", "unreachable", "unreachable", "suspended"])
+            let warnings = records.withLockedValue { $0.filter { $0.0 == .warning } }
+            #expect(warnings.count == 1)
+            #expect(warnings.first?.1 == "ICAP service suspended after repeated failures")
+            #expect(warnings.first?.2["icap.service"] == "down")
+            #expect(warnings.first?.2["icap.backoff_ms"] == "5000")
+            try await loop.submit { client.value.close() }.get()
+            try await group.shutdownGracefully()
+        }
     }
 }
