@@ -96,6 +96,12 @@ extension Integration {
                 #expect(response.headers.contains("200 Connection established"))
                 #expect(String(decoding: response.body, as: UTF8.self) == "tunnelled")
                 #expect(await eventually { cicap.accessLog.contains("REQMOD") })
+                #expect(
+                    await eventually {
+                        proxy.accessLog().split(separator: "\n").contains {
+                            $0.contains("TCP_TUNNEL/200") && $0.contains("icap=echo:204")
+                        }
+                    })
             }
         }
 
