@@ -68,7 +68,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         self.logger = logger
         self.machine = ExchangeStateMachine(
             maxRequestBodyBytes: environment.configuration.maxRequestBodyBytes,
-            viaName: environment.configuration.viaName)
+            viaName: environment.configuration.viaName, maxAdaptedBodyBytes: Self.maxAdaptedBodyBytes)
         self.clientAddress = clientAddress.flatMap { IPAddress128($0) }
         self.clientIP = self.clientAddress?.description ?? "-"
         self.clientAllowed =
@@ -274,6 +274,13 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             break
         case .adaptRequest(let body):
             self.adaptRequest(body: body)
+        case .adaptationSkipped(let plan):
+            self.bodyGatherDeadline?.cancel()
+            self.bodyGatherDeadline = nil
+            self.adaptingHead = nil
+            self.logger.debug("ICAP services skipped for a request body over the limit")
+            self.record.policy = (self.record.policy.map { $0 + "," } ?? "") + "icap=skipped"
+            self.connectOrigin(plan, fresh: false, context: context)
         case .connectOrigin(let plan, let fresh):
             self.connectOrigin(plan, fresh: fresh, context: context)
         case .connectTunnel(let target):
@@ -495,9 +502,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     static let maxAdaptedBodyBytes: Int64 = 1 << 20
 
     /// Whether and when the REQMOD services see this request: allowed requests without a body
-    /// (and without an upgrade) and CONNECT at once; those with a `Content-Length` body up to
-    /// `maxAdaptedBodyBytes` once the body is in. Chunked and larger bodies skip them (no
-    /// streaming yet).
+    /// (and without an upgrade) and CONNECT at once; those with a body up to
+    /// `maxAdaptedBodyBytes` once the body is in. A larger `Content-Length` skips them at once, a
+    /// chunked body once it outgrows the limit (no streaming yet).
     private func adaptation(for disposition: RequestDisposition) -> Adaptation {
         guard self.icapServices != nil else { return .skip }
         switch disposition {
@@ -510,8 +517,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 return .now
             case .contentLength(let length) where length <= Self.maxAdaptedBodyBytes:
                 return .afterBody
+            case .chunked:
+                // Gathered while it stays under the limit (else forwarded without the services).
+                return .afterBody
             default:
-                self.logger.debug("ICAP services skipped for a request with a chunked or large body")
+                self.logger.debug("ICAP services skipped for a request body over the limit")
                 return .skip
             }
         case .reject, .answer:

@@ -34,6 +34,8 @@ struct ExchangeStateMachine {
         case none
         /// Ask the remote REQMOD services about the request head and its body (empty: none).
         case adaptRequest(body: [ByteBuffer])
+        /// The body being gathered outgrew the limit: forget the services, connect for this plan.
+        case adaptationSkipped(ForwardPlan)
         /// Lease (or, when `fresh`, open) an origin connection for this plan.
         case connectOrigin(ForwardPlan, fresh: Bool)
         /// Open a tunnel to the CONNECT target.
@@ -65,8 +67,13 @@ struct ExchangeStateMachine {
     private var requestBodyBytes: Int64 = 0
     private let via: ViaEntries
 
-    init(maxRequestBodyBytes: Int64, viaName: String) {
+    /// Bodies gathered for the REQMOD services beyond this size make the exchange go on
+    /// without them (`adaptationSkipped`).
+    private let maxAdaptedBodyBytes: Int64
+
+    init(maxRequestBodyBytes: Int64, viaName: String, maxAdaptedBodyBytes: Int64 = 1 << 20) {
         self.maxRequestBodyBytes = maxRequestBodyBytes
+        self.maxAdaptedBodyBytes = maxAdaptedBodyBytes
         self.via = ViaEntries(name: viaName)
     }
 
@@ -175,6 +182,11 @@ struct ExchangeStateMachine {
                     url: "", closeAfter: true)
             }
             pending.append(buffer)
+            if !asked, self.requestBodyBytes > self.maxAdaptedBodyBytes, case .forward(let plan) = disposition {
+                // Too large to gather (a chunked body): forward it without the services.
+                self.state = .connecting(plan, pendingBody: pending, requestComplete: complete)
+                return .adaptationSkipped(plan)
+            }
             self.state = .adapting(disposition, pendingBody: pending, requestComplete: complete, asked: asked)
             return .none
         case .idle, .answeredLocally, .tunnelling, .closed:

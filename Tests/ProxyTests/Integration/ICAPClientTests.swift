@@ -47,9 +47,24 @@ extension Integration {
                     nginx.base + "/echo", ["--data-binary", "@" + scratch.file("large.txt")], directory: scratch)
                 #expect(upload.status == 200)
                 #expect(sameBytes(upload.body, large))
+                // Chunked: gathered like the others.
+                let chunked = try proxy.curl.get(
+                    nginx.base + "/echo", ["-H", "Transfer-Encoding: chunked", "-d", "chunked=yes"], directory: scratch)
+                #expect(chunked.status == 200)
+                #expect(String(decoding: chunked.body, as: UTF8.self) == "chunked=yes")
                 #expect(await eventually { proxy.accessLog().contains("icap=echo:204") })
                 // The service saw every request, the POSTs with their bodies.
-                #expect(await eventually { cicap.accessLog.components(separatedBy: "REQMOD").count - 1 >= 4 })
+                #expect(await eventually { cicap.accessLog.components(separatedBy: "REQMOD").count - 1 >= 5 })
+                // A chunked body over the limit (1 MiB) goes on without the services, intact.
+                let huge = payload(3 << 20, seed: 9)
+                try scratch.write("huge.bin", huge)
+                let big = try proxy.curl.get(
+                    nginx.base + "/echo",
+                    ["-H", "Transfer-Encoding: chunked", "--data-binary", "@" + scratch.file("huge.bin")],
+                    directory: scratch)
+                #expect(big.status == 200)
+                #expect(sameBytes(big.body, huge))
+                #expect(await eventually { proxy.accessLog().contains("icap=skipped") })
             }
         }
 

@@ -292,6 +292,23 @@ struct ExchangeStateMachineBodyAdaptationTests {
         #expect(sent.map { String(buffer: $0) } == ["changed"])
     }
 
+    @Test func aChunkedBodyThatOutgrowsTheLimitGoesOnWithoutTheServices() {
+        let chunked = ForwardPlan.fixture(method: .POST, framing: .chunked)
+        var machine = ExchangeStateMachine(maxRequestBodyBytes: 0, viaName: "portcullis", maxAdaptedBodyBytes: 4)
+        _ = machine.requestHead(.forward(chunked), unreadBytesMayFollow: true, adapt: true, bodyFirst: true)
+        guard case .none = machine.requestBody(ByteBuffer(string: "abc")) else { Issue.record("wait"); return }
+        guard case .adaptationSkipped(let plan) = machine.requestBody(ByteBuffer(string: "def")) else {
+            Issue.record("expected adaptationSkipped"); return
+        }
+        #expect(plan === chunked)
+        guard case .none = machine.requestBody(ByteBuffer(string: "ghi")) else { Issue.record("wait"); return }
+        guard case .sendRequest(_, let body, false) = machine.originConnected() else {
+            Issue.record("expected sendRequest"); return
+        }
+        #expect(body.map { String(buffer: $0) } == ["abc", "def", "ghi"])
+        guard case .sendEnd = machine.requestEnd() else { Issue.record("expected sendEnd"); return }
+    }
+
     @Test func anAnswerBeforeTheBodyEndsIsImpossibleAndTooLargeIs413() {
         var machine = ExchangeStateMachine(maxRequestBodyBytes: 4, viaName: "portcullis")
         _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: true, adapt: true, bodyFirst: true)
