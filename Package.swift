@@ -64,6 +64,7 @@ let package = Package(
             dependencies: [
                 "Proxy",
                 "Policy",
+                "ICAP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -79,6 +80,7 @@ let package = Package(
             dependencies: [
                 "Proxy",
                 "Policy",
+                "ICAP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -25,6 +25,7 @@ struct RunCommand: AsyncParsableCommand {
           --listen           listen            PORTCULLIS_LISTEN
           --data-dir         data-dir          PORTCULLIS_DATA_DIR
           --icap-listen      icap-listen       PORTCULLIS_ICAP_LISTEN
+          --icap-service     icap-services     PORTCULLIS_ICAP_SERVICES
           --connect-ports    connect-ports     PORTCULLIS_CONNECT_PORTS
           --allow-client     allow-clients     PORTCULLIS_ALLOW_CLIENTS
           --deny-destination deny-destinations PORTCULLIS_DENY_DESTINATIONS
@@ -57,6 +58,13 @@ struct RunCommand: AsyncParsableCommand {
             "Also serve ICAP on HOST:PORT (e.g. 127.0.0.1:1344): icap://HOST:PORT/reqmod and /respmod for Squid; repeatable. Default: off."
     )
     var icapListen: [String] = []
+
+    @Option(
+        name: .customLong("icap-service"),
+        help:
+            "A remote ICAP service to consult before forwarding, 'reqmod icap://HOST[:PORT]/SERVICE [bypass=on|off] [preview=N] [name=NAME]'; repeatable, in chain order (only reqmod for now). Default: none."
+    )
+    var icapServices: [String] = []
 
     @Option(help: "Directory for the database, the access log and other state; created if missing. Default: ./var.")
     var dataDir: String?
@@ -132,6 +140,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         if !self.listen.isEmpty { set("listen", .stringArray(self.listen)) }
         if !self.icapListen.isEmpty { set("icap-listen", .stringArray(self.icapListen)) }
+        if !self.icapServices.isEmpty { set("icap-services", .stringArray(self.icapServices)) }
         set("data-dir", self.dataDir.map(ConfigContent.string))
         set("connect-ports", self.connectPorts.map(ConfigContent.string))
         if !self.allowClients.isEmpty { set("allow-clients", .stringArray(self.allowClients)) }

@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import ICAP
 import Logging
 import NIOCore
 import Policy
@@ -35,6 +36,16 @@ struct Settings {
         if let listen = try await settings.list("icap-listen") {
             self.proxy.icapListen = try listen.map { entry in
                 try settings.parse("icap-listen", entry) { try HostAndPort(parsing: $0) }
+            }
+        }
+        if let services = try await settings.list("icap-services") {
+            self.proxy.icapServices = try services.map { entry in
+                let service = try settings.parse("icap-services", entry) { try ICAPServiceConfiguration(parsing: $0) }
+                guard service.method == .reqmod else {
+                    throw SettingsError(
+                        key: "icap-services", problem: "'\(entry)': respmod services are not yet supported")
+                }
+                return service
             }
         }
         if let ports = try await settings.list("connect-ports") {

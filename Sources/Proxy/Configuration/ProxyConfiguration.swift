@@ -1,3 +1,4 @@
+import ICAP
 import NIOCore
 import Policy
 
@@ -11,6 +12,11 @@ public struct ProxyConfiguration: Sendable {
     /// Addresses of the ICAP server (Portcullis as a filtering service for Squid and other
     /// ICAP clients: `icap://HOST:PORT/reqmod` and `/respmod`). Default: none (off).
     public var icapListen: [HostAndPort] = []
+    /// Remote ICAP services the proxy consults (Portcullis as an ICAP client), in chain
+    /// order. Only REQMOD services for now. Default: none.
+    public var icapServices: [ICAPServiceConfiguration] = []
+    /// Time an ICAP service may stay silent while an answer is awaited.
+    public var icapReadTimeout: TimeAmount = .seconds(10)
     /// Destination ports a CONNECT tunnel may open.
     public var connectPorts: Set<Int> = [443]
     /// Client networks allowed to use the proxy; everybody else gets 403.

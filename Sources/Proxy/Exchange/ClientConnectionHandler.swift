@@ -1,4 +1,5 @@
 import Foundation
+import ICAP
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -16,6 +17,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private let pool: OriginPool
     private let accessLog: AccessLogBuffer
     private let policy: LoopPolicy
+    /// This loop's remote REQMOD services, if any are configured.
+    private let icapServices: ICAPServices?
     private let headGuard: RequestHeadGuardHandler
     private let logger: Logger
     private var machine: ExchangeStateMachine
@@ -24,6 +27,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private let clientAllowed: Bool
     private let clientIP: String
     private let clientAddress: IPAddress128?
+    /// The head being adapted by the REQMOD services.
+    private var adaptingHead: HTTPRequestHead?
+    /// While a body is gathered for the REQMOD services: the deadline for it to arrive in full.
+    private var bodyGatherDeadline: Scheduled<Void>?
     /// The policy's decision on the request in flight.
     private var policyOutcome: PolicyGate.Outcome?
 
@@ -49,8 +56,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     init(
         environment: ProxyEnvironment, pool: OriginPool, accessLog: AccessLogBuffer, policy: LoopPolicy,
-        headGuard: RequestHeadGuardHandler, clientAddress: SocketAddress?, logger: Logger
+        icapServices: ICAPServices? = nil, headGuard: RequestHeadGuardHandler, clientAddress: SocketAddress?,
+        logger: Logger
     ) {
+        self.icapServices = icapServices?.isEmpty == false ? icapServices : nil
         self.environment = environment
         self.pool = pool
         self.accessLog = accessLog
@@ -59,7 +68,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         self.logger = logger
         self.machine = ExchangeStateMachine(
             maxRequestBodyBytes: environment.configuration.maxRequestBodyBytes,
-            viaName: environment.configuration.viaName)
+            viaName: environment.configuration.viaName, maxAdaptedBodyBytes: Self.maxAdaptedBodyBytes)
         self.clientAddress = clientAddress.flatMap { IPAddress128($0) }
         self.clientIP = self.clientAddress?.description ?? "-"
         self.clientAllowed =
@@ -111,7 +120,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             if case .reject = disposition {
                 unreadBytesMayFollow = !self.clientAllowed || head.method == .CONNECT || Self.mayHaveBody(head)
             }
-            self.perform(self.machine.requestHead(disposition, unreadBytesMayFollow: unreadBytesMayFollow))
+            let adaptation = self.adaptation(for: disposition)
+            let adapt = adaptation != .skip
+            if adapt {
+                self.adaptingHead = head
+                // CONNECT: the bytes behind it are tunnel bytes, as in `openTunnel`.
+                if head.method == .CONNECT { self.headGuard.holdForTunnel() }
+                if adaptation == .afterBody { self.armBodyGatherDeadline() }
+            }
+            self.perform(
+                self.machine.requestHead(
+                    disposition, unreadBytesMayFollow: unreadBytesMayFollow, adapt: adapt,
+                    bodyFirst: adaptation == .afterBody))
         case .body(let buffer):
             self.perform(self.machine.requestBody(buffer))
         case .end:
@@ -148,6 +168,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.bodyGatherDeadline?.cancel()
         self.perform(self.machine.clientClosed())
         context.fireChannelInactive()
     }
@@ -210,6 +231,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch self.machine.state {
         case .idle, .answeredLocally, .closed:
             return true
+        case .adapting(_, _, let requestComplete, _):
+            // A body gathered for the services is read on (it is small, see `adaptation(for:)`).
+            return !requestComplete
         case .connecting, .tunnelling:
             return false
         case .forwarding(_, let requestComplete, _):
@@ -233,7 +257,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private var isAwaitingResponseHead: Bool {
         switch self.machine.state {
-        case .connecting, .forwarding(_, _, .awaitingHead): return true
+        case .adapting, .connecting, .forwarding(_, _, .awaitingHead): return true
         default: return false
         }
     }
@@ -248,6 +272,15 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch action {
         case .none:
             break
+        case .adaptRequest(let body):
+            self.adaptRequest(body: body)
+        case .adaptationSkipped(let plan):
+            self.bodyGatherDeadline?.cancel()
+            self.bodyGatherDeadline = nil
+            self.adaptingHead = nil
+            self.logger.debug("ICAP services skipped for a request body over the limit")
+            self.record.policy = (self.record.policy.map { $0 + "," } ?? "") + "icap=skipped"
+            self.connectOrigin(plan, fresh: false, context: context)
         case .connectOrigin(let plan, let fresh):
             self.connectOrigin(plan, fresh: fresh, context: context)
         case .connectTunnel(let target):
@@ -256,11 +289,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.abandonOrigin()
             self.writeLocalPage(page, reason: reason, url: url, closeAfter: closeAfter)
         case .answer(let head, let body, let closeAfter):
-            var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
-            buffer.writeString(body)
             self.record.status = Int(head.status.code)
             self.record.action = "TCP_MISS"
-            self.writeComplete(head: head, body: buffer, closeAfter: closeAfter)
+            self.writeComplete(head: head, body: body, closeAfter: closeAfter)
         case .sendRequest(let plan, let body, let end):
             guard let origin = self.origin else { return }
             origin.handler.noteActivity()
@@ -455,6 +486,137 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             }
             this.perform(this.machine.localResponseWritten())
         }
+    }
+
+    // MARK: remote REQMOD services
+
+    enum Adaptation {
+        case skip
+        /// Ask the services about the head now (no body, or CONNECT).
+        case now
+        /// Gather the body, then ask.
+        case afterBody
+    }
+
+    /// Bodies up to this size are gathered and sent to the REQMOD services.
+    static let maxAdaptedBodyBytes: Int64 = 1 << 20
+
+    /// Whether and when the REQMOD services see this request: allowed requests without a body
+    /// (and without an upgrade) and CONNECT at once; those with a body up to
+    /// `maxAdaptedBodyBytes` once the body is in. A larger `Content-Length` skips them at once, a
+    /// chunked body once it outgrows the limit (no streaming yet).
+    private func adaptation(for disposition: RequestDisposition) -> Adaptation {
+        guard self.icapServices != nil else { return .skip }
+        switch disposition {
+        case .tunnel:
+            return .now
+        case .forward(let plan):
+            guard plan.upgrade == nil else { return .skip }
+            switch plan.requestFraming {
+            case .none, .contentLength(0):
+                return .now
+            case .contentLength(let length) where length <= Self.maxAdaptedBodyBytes:
+                return .afterBody
+            case .chunked:
+                // Gathered while it stays under the limit (else forwarded without the services).
+                return .afterBody
+            default:
+                self.logger.debug("ICAP services skipped for a request body over the limit")
+                return .skip
+            }
+        case .reject, .answer:
+            return .skip
+        }
+    }
+
+    /// A body gathered for the services must arrive within `header-timeout`, or the client
+    /// gets a 408 and the connection closes (nothing else bounds a client that stalls here).
+    private func armBodyGatherDeadline() {
+        guard let context = self.context else { return }
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.bodyGatherDeadline = context.eventLoop.scheduleTask(in: self.environment.configuration.headerTimeout) {
+            let this = loopBound.value
+            this.bodyGatherDeadline = nil
+            guard case .adapting(_, _, false, false) = this.machine.state else { return }
+            this.machine.requestFailed()
+            this.adaptingHead = nil
+            this.writeLocalPage(
+                .requestTimeout, reason: "the request body did not arrive in time", url: this.record.url,
+                closeAfter: true)
+        }
+    }
+
+    private func adaptRequest(body: [ByteBuffer]) {
+        self.bodyGatherDeadline?.cancel()
+        self.bodyGatherDeadline = nil
+        guard let services = self.icapServices, let head = self.adaptingHead else { return }
+        var whole: ByteBuffer?
+        if let first = body.first {
+            var buffer = first
+            for part in body.dropFirst() { buffer.writeImmutableBuffer(part) }
+            whole = buffer
+        }
+        services.adaptRequest(head, body: whole, clientIP: self.clientIP) { outcome, note in
+            self.adaptationDone(outcome, note: note, original: head)
+        }
+    }
+
+    private func adaptationDone(_ outcome: REQMODChain.Outcome, note: String, original: HTTPRequestHead) {
+        self.adaptingHead = nil
+        self.record.policy = (self.record.policy.map { $0 + "," } ?? "") + note
+        let isConnect = original.method == .CONNECT
+        var replacement: RequestDisposition?
+        var newBody: [ByteBuffer]?
+        switch outcome {
+        case .forward(_, _, modified: false):
+            replacement = nil
+        case .forward(var head, let body, modified: true):
+            if let body {
+                // The service's body is sent whole: its length is what it is now.
+                head.headers.remove(name: "Transfer-Encoding")
+                head.headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
+                newBody = body.readableBytes > 0 ? [body] : []
+            }
+            if (head.method == .CONNECT) != isConnect {
+                replacement = .reject(
+                    .serviceUnavailable, reason: "an ICAP service changed a CONNECT into another method or back",
+                    url: original.uri)
+            } else {
+                // The modified request is planned and decided like one from the client.
+                var disposition = self.environment.planner.plan(head, clientIP: self.clientIP)
+                let decided: PolicyGate.Outcome?
+                (disposition, decided) = PolicyGate.apply(
+                    disposition, client: self.clientAddress, snapshot: self.policy.snapshot, now: Date(),
+                    via: self.environment.planner.via.http11)
+                if let decided { self.policyOutcome = decided }
+                replacement = disposition
+            }
+        case .respond(let head, let body):
+            replacement = .answer(
+                Self.satisfactionHead(
+                    head, contentLength: body.readableBytes, via: "1.1 \(self.environment.configuration.viaName)",
+                    close: isConnect),
+                body: body)
+        case .fail(let error, let service):
+            replacement = .reject(
+                .serviceUnavailable, reason: "ICAP service \(service): \(error)", url: original.uri)
+        }
+        self.perform(self.machine.adaptationFinished(replacement, body: newBody, unreadBytesMayFollow: isConnect))
+    }
+
+    /// The head of a response an ICAP service answered with (request satisfaction), framed
+    /// by this proxy: its body is sent whole with a `Content-Length`.
+    private static func satisfactionHead(
+        _ head: HTTPResponseHead, contentLength: Int, via: String, close: Bool
+    ) -> HTTPResponseHead {
+        var headers = head.headers
+        for name in ["Transfer-Encoding", "Content-Length", "Connection", "Keep-Alive", "Proxy-Connection"] {
+            headers.remove(name: name)
+        }
+        headers.add(name: "Content-Length", value: String(contentLength))
+        headers.add(name: "Via", value: via)
+        if close { headers.add(name: "Connection", value: "close") }
+        return HTTPResponseHead(version: .http1_1, status: head.status, headers: headers)
     }
 
     // MARK: tunnels

@@ -9,6 +9,9 @@ struct ExchangeStateMachine {
     enum State {
         /// Waiting for the next request head.
         case idle
+        /// The head was planned and allowed; the remote REQMOD services are being asked about
+        /// it, or (`asked` false) its body is being gathered for them first.
+        case adapting(RequestDisposition, pendingBody: [ByteBuffer], requestComplete: Bool, asked: Bool)
         /// The head was planned; an origin connection is being leased or opened. Body parts
         /// that arrive meanwhile wait here.
         case connecting(ForwardPlan, pendingBody: [ByteBuffer], requestComplete: Bool)
@@ -29,13 +32,17 @@ struct ExchangeStateMachine {
 
     enum Action {
         case none
+        /// Ask the remote REQMOD services about the request head and its body (empty: none).
+        case adaptRequest(body: [ByteBuffer])
+        /// The body being gathered outgrew the limit: forget the services, connect for this plan.
+        case adaptationSkipped(ForwardPlan)
         /// Lease (or, when `fresh`, open) an origin connection for this plan.
         case connectOrigin(ForwardPlan, fresh: Bool)
         /// Open a tunnel to the CONNECT target.
         case connectTunnel(RequestTarget)
         /// Write a page; close the connection after it when `closeAfter`.
         case respondLocally(LocalPage, reason: String, url: String, closeAfter: Bool)
-        case answer(HTTPResponseHead, body: String, closeAfter: Bool)
+        case answer(HTTPResponseHead, body: ByteBuffer, closeAfter: Bool)
         /// The origin is connected: send the head and whatever body arrived meanwhile.
         case sendRequest(ForwardPlan, body: [ByteBuffer], end: Bool)
         case sendBody(ByteBuffer)
@@ -60,8 +67,13 @@ struct ExchangeStateMachine {
     private var requestBodyBytes: Int64 = 0
     private let via: ViaEntries
 
-    init(maxRequestBodyBytes: Int64, viaName: String) {
+    /// Bodies gathered for the REQMOD services beyond this size make the exchange go on
+    /// without them (`adaptationSkipped`).
+    private let maxAdaptedBodyBytes: Int64
+
+    init(maxRequestBodyBytes: Int64, viaName: String, maxAdaptedBodyBytes: Int64 = 1 << 20) {
         self.maxRequestBodyBytes = maxRequestBodyBytes
+        self.maxAdaptedBodyBytes = maxAdaptedBodyBytes
         self.via = ViaEntries(name: viaName)
     }
 
@@ -80,15 +92,43 @@ struct ExchangeStateMachine {
 
     // MARK: client events
 
-    mutating func requestHead(_ disposition: RequestDisposition, unreadBytesMayFollow: Bool) -> Action {
+    /// A request head, planned and decided. With `adapt`, the remote REQMOD services are
+    /// asked first (once the whole body is in, with `bodyFirst`) and the exchange goes on with
+    /// `adaptationFinished`.
+    mutating func requestHead(
+        _ disposition: RequestDisposition, unreadBytesMayFollow: Bool, adapt: Bool = false, bodyFirst: Bool = false
+    ) -> Action {
         guard case .idle = self.state else {
             self.state = .closed
             return .abort(closeOrigin: true)
         }
         self.requestBodyBytes = 0
+        if adapt {
+            self.state = .adapting(disposition, pendingBody: [], requestComplete: false, asked: !bodyFirst)
+            return bodyFirst ? .none : .adaptRequest(body: [])
+        }
+        return self.begin(disposition, unreadBytesMayFollow: unreadBytesMayFollow, requestComplete: false)
+    }
+
+    /// The REQMOD services are done: `replacement` is what they made of the request (nil:
+    /// forward it as planned) and `body` its new body (nil: the body received). After a
+    /// CONNECT, `unreadBytesMayFollow` closes the connection after any answer but a tunnel.
+    mutating func adaptationFinished(
+        _ replacement: RequestDisposition?, body: [ByteBuffer]? = nil, unreadBytesMayFollow: Bool
+    ) -> Action {
+        guard case .adapting(let original, let pending, let complete, true) = self.state else { return .none }
+        return self.begin(
+            replacement ?? original, unreadBytesMayFollow: unreadBytesMayFollow, requestComplete: complete,
+            pendingBody: body ?? pending)
+    }
+
+    private mutating func begin(
+        _ disposition: RequestDisposition, unreadBytesMayFollow: Bool, requestComplete: Bool,
+        pendingBody: [ByteBuffer] = []
+    ) -> Action {
         switch disposition {
         case .forward(let plan):
-            self.state = .connecting(plan, pendingBody: [], requestComplete: false)
+            self.state = .connecting(plan, pendingBody: pendingBody, requestComplete: requestComplete)
             return .connectOrigin(plan, fresh: false)
         case .tunnel(let target):
             self.state = .tunnelling
@@ -97,11 +137,13 @@ struct ExchangeStateMachine {
             // Framing or syntax errors leave the rest of the stream meaningless: close.
             // A body we will not read in full makes the stream unusable too.
             let closeAfter = page.status == .badRequest || page.status == .payloadTooLarge || unreadBytesMayFollow
-            self.state = .answeredLocally(requestComplete: false, responseWritten: false, closeAfter: closeAfter)
+            self.state = .answeredLocally(
+                requestComplete: requestComplete, responseWritten: false, closeAfter: closeAfter)
             return .respondLocally(page, reason: reason, url: url, closeAfter: closeAfter)
         case .answer(let head, let body):
-            self.state = .answeredLocally(requestComplete: false, responseWritten: false, closeAfter: false)
-            return .answer(head, body: body, closeAfter: false)
+            self.state = .answeredLocally(
+                requestComplete: requestComplete, responseWritten: false, closeAfter: unreadBytesMayFollow)
+            return .answer(head, body: body, closeAfter: unreadBytesMayFollow)
         }
     }
 
@@ -132,6 +174,21 @@ struct ExchangeStateMachine {
             }
             if complete { return .none }
             return .sendBody(buffer)
+        case .adapting(let disposition, var pending, let complete, let asked):
+            if tooLarge {
+                self.state = .answeredLocally(requestComplete: false, responseWritten: false, closeAfter: true)
+                return .respondLocally(
+                    .payloadTooLarge, reason: "the request body is larger than \(self.maxRequestBodyBytes) bytes",
+                    url: "", closeAfter: true)
+            }
+            pending.append(buffer)
+            if !asked, self.requestBodyBytes > self.maxAdaptedBodyBytes, case .forward(let plan) = disposition {
+                // Too large to gather (a chunked body): forward it without the services.
+                self.state = .connecting(plan, pendingBody: pending, requestComplete: complete)
+                return .adaptationSkipped(plan)
+            }
+            self.state = .adapting(disposition, pendingBody: pending, requestComplete: complete, asked: asked)
+            return .none
         case .idle, .answeredLocally, .tunnelling, .closed:
             return .none
         }
@@ -139,6 +196,10 @@ struct ExchangeStateMachine {
 
     mutating func requestEnd() -> Action {
         switch self.state {
+        case .adapting(let disposition, let pending, _, let asked):
+            self.state = .adapting(disposition, pendingBody: pending, requestComplete: true, asked: true)
+            // A body gathered for the services: now they can be asked.
+            return asked ? .none : .adaptRequest(body: pending)
         case .connecting(let plan, let pending, _):
             self.state = .connecting(plan, pendingBody: pending, requestComplete: true)
             return .none
@@ -243,7 +304,7 @@ struct ExchangeStateMachine {
             }
             self.state = .closed
             return .abort(closeOrigin: true)
-        case .idle, .connecting, .answeredLocally, .tunnelling, .closed:
+        case .idle, .adapting, .connecting, .answeredLocally, .tunnelling, .closed:
             return .none
         }
     }

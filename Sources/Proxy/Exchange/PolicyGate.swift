@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import NIOHTTP1
 import Policy
 
@@ -73,7 +74,7 @@ struct PolicyGate {
             let page = LocalPage.blocked(template: snapshot.blockPage(outcome.decision))
             return (.reject(page, reason: "blocked by policy", url: facts.url), outcome)
         case (.redirect(let template), _):
-            return (.answer(outcome.redirectResponse(to: template, via: via), body: ""), outcome)
+            return (.answer(outcome.redirectResponse(to: template, via: via), body: ByteBuffer()), outcome)
         case (.intercept(let host, let port), .forward(let plan)):
             return (.forward(plan.intercepted(host: host, port: port ?? plan.target.port)), outcome)
         case (.intercept(let host, let port), .tunnel(let target)):

@@ -10,6 +10,8 @@ struct ProxyEnvironment: Sendable {
     let policies: LoopPolicies
     let pools: OriginPools
     let accessLogs: AccessLogBuffers
+    /// The remote REQMOD services of each loop (none unless configured).
+    let icapServices: ICAPServiceGroups?
 
     /// Renders a local page, with the templates of `snapshot`, into a complete response.
     /// `values` come with the page's status and title filled in here.

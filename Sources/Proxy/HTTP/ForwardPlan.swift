@@ -1,3 +1,4 @@
+import NIOCore
 import NIOHTTP1
 
 /// What to do with a request the proxy will send on to an origin. A class: it travels
@@ -62,5 +63,5 @@ enum RequestDisposition: Sendable {
     /// Answer with a local page; `url` is what the client asked for, for the page and the log.
     case reject(LocalPage, reason: String, url: String)
     /// `Max-Forwards: 0` on OPTIONS or TRACE: the proxy is the final recipient.
-    case answer(HTTPResponseHead, body: String)
+    case answer(HTTPResponseHead, body: ByteBuffer)
 }

@@ -1,3 +1,4 @@
+import NIOCore
 import NIOHTTP1
 
 /// Decides, from the request head alone, whether a request is forwarded, tunnelled or refused,
@@ -90,7 +91,7 @@ struct RequestPlanner: Sendable {
         if head.method == .OPTIONS {
             headers.add(name: "Allow", value: "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE, CONNECT")
             headers.add(name: "Content-Length", value: "0")
-            return .answer(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers), body: "")
+            return .answer(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers), body: ByteBuffer())
         }
         // TRACE: echo the request as received, less credentials (RFC 9110 §9.3.8).
         var echo = "\(head.method.rawValue) \(head.uri) HTTP/\(head.version.major).\(head.version.minor)\r\n"
@@ -102,6 +103,7 @@ struct RequestPlanner: Sendable {
         echo += "\r\n"
         headers.add(name: "Content-Type", value: "message/http")
         headers.add(name: "Content-Length", value: String(echo.utf8.count))
-        return .answer(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers), body: echo)
+        return .answer(
+            HTTPResponseHead(version: .http1_1, status: .ok, headers: headers), body: ByteBuffer(string: echo))
     }
 }

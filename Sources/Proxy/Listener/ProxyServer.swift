@@ -75,6 +75,13 @@ public final class ProxyServer: Service, @unchecked Sendable {
             self.serverChannels.append(channel)
             if let local = channel.localAddress { self.boundICAPAddresses.append(local) }
         }
+        let icapServices =
+            self.configuration.icapServices.isEmpty
+            ? nil
+            : ICAPServiceGroups(
+                configurations: self.configuration.icapServices, group: self.group,
+                connectTimeout: self.configuration.connectTimeout, readTimeout: self.configuration.icapReadTimeout,
+                logger: self.logger)
         let environment = ProxyEnvironment(
             configuration: self.configuration,
             planner: RequestPlanner(configuration: self.configuration),
@@ -89,7 +96,9 @@ public final class ProxyServer: Service, @unchecked Sendable {
             pools: OriginPools(
                 group: self.group, maxIdlePerKey: self.configuration.maxIdleOriginConnections,
                 idleTimeout: self.configuration.originIdleTimeout),
-            accessLogs: accessLogs)
+            accessLogs: accessLogs,
+            icapServices: icapServices)
+        icapServices?.start(group: self.group)
         self.environmentSlot.environment = environment
         // Listeners were bound with accepting paused until the environment (which needs the
         // bound addresses, for loop prevention) was ready.
@@ -131,6 +140,7 @@ public final class ProxyServer: Service, @unchecked Sendable {
         }
         if let environment = self.environmentSlot.environment {
             await environment.pools.closeAll(group: self.group)
+            await environment.icapServices?.closeAll(group: self.group)
         }
         if let accessLogs = self.accessLogs { await accessLogs.flushAll(group: self.group) }
         try? await self.group.shutdownGracefully()
@@ -207,7 +217,8 @@ public final class ProxyServer: Service, @unchecked Sendable {
             ClientConnectionHandler(
                 environment: environment, pool: environment.pools.pool(for: channel.eventLoop),
                 accessLog: environment.accessLogs.buffer(for: channel.eventLoop),
-                policy: environment.policies.policy(for: channel.eventLoop), headGuard: headGuard,
+                policy: environment.policies.policy(for: channel.eventLoop),
+                icapServices: environment.icapServices?.services(for: channel.eventLoop), headGuard: headGuard,
                 clientAddress: channel.remoteAddress, logger: logger))
     }
 }

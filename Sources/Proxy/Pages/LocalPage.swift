@@ -32,5 +32,8 @@ public struct LocalPage: Sendable, Hashable {
     public static let originTimeout = Self(.gatewayTimeout, "origin-error", "Origin Timeout", "origin_timeout")
     /// A request the policy refused, shown with its group's block page template.
     public static func blocked(template: String) -> Self { Self(.forbidden, template, "Blocked", "policy_blocked") }
+    /// An essential (`bypass=off`) ICAP service failed or is suspended.
+    public static let serviceUnavailable = Self(
+        .serviceUnavailable, "error", "Service Unavailable", "icap_service_failed")
     public static let requestTimeout = Self(.requestTimeout, "bad-request", "Request Timeout", "request_timeout")
 }

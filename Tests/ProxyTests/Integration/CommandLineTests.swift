@@ -15,6 +15,8 @@ extension Integration {
                 "--listen", "--data-dir", "--connect-ports", "--config", "--allow-client", "--deny-destination",
                 "--access-log", "--max-header-bytes", "--header-timeout", "--idle-timeout", "--connect-timeout",
                 "--tunnel-idle-timeout", "--max-connections", "PORTCULLIS_LISTEN", "PORTCULLIS_CONNECT_PORTS",
+                "--icap-service",
+                "PORTCULLIS_ICAP_SERVICES",
             ] {
                 #expect(result.output.contains(word), "help does not mention \(word)")
             }
@@ -37,6 +39,9 @@ extension Integration {
                 (["--forwarded-for", "sometimes"], [:], "forwarded-for"),
                 ([], ["PORTCULLIS_IDLE_TIMEOUT": "soon"], "idle-timeout"),
                 ([], ["PORTCULLIS_MAX_HEADER_BYTES": "10"], "max-header-bytes"),
+                (["--icap-service", "reqmod http://127.0.0.1/echo"], [:], "icap-services"),
+                ([], ["PORTCULLIS_ICAP_SERVICES": "reqmod icap://127.0.0.1/echo bypass=maybe"], "icap-services"),
+                (["--icap-service", "respmod icap://127.0.0.1/echo"], [:], "icap-services"),
             ]
             for (arguments, environment, key) in cases {
                 let result = try Subprocess.run(

@@ -27,7 +27,7 @@ final class EmbeddedClientConnection {
                 destinationGuard: DestinationGuard(deniedNetworks: [], listeners: []), connectTimeout: .seconds(1)),
             policies: LoopPolicies(group: self.loop, initial: try SnapshotCompiler.compile(store)),
             pools: OriginPools(group: self.loop, maxIdlePerKey: 1, idleTimeout: .seconds(1)),
-            accessLogs: AccessLogBuffers(group: self.loop, writer: nil))
+            accessLogs: AccessLogBuffers(group: self.loop, writer: nil), icapServices: nil)
         self.channel = EmbeddedChannel(loop: self.loop)
         let address = try SocketAddress(ipAddress: client, port: 40_000)
         self.channel.remoteAddress = address

@@ -214,3 +214,110 @@ extension ExchangeStateMachine {
         return machine.retryOnFreshConnection()
     }
 }
+
+/// The wait for the remote REQMOD services.
+struct ExchangeStateMachineAdaptationTests {
+    private let plan = ForwardPlan.fixture(method: .GET, framing: .none)
+
+    @Test func theOriginIsConnectedOnlyAfterTheServicesAnswer() {
+        var machine = ExchangeStateMachine(maxRequestBodyBytes: 0, viaName: "portcullis")
+        guard case .adaptRequest = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: false, adapt: true)
+        else { Issue.record("expected adaptRequest"); return }
+        guard case .none = machine.requestEnd() else { Issue.record("the end should wait"); return }
+        guard case .connectOrigin(let planned, false) = machine.adaptationFinished(nil, unreadBytesMayFollow: false)
+        else { Issue.record("expected connectOrigin"); return }
+        #expect(planned === self.plan)
+        guard case .sendRequest(_, _, let end) = machine.originConnected() else {
+            Issue.record("expected sendRequest"); return
+        }
+        #expect(end)
+    }
+
+    @Test func aRefusalAfterTheServicesIsAnsweredAndTheConnectionKept() {
+        var machine = ExchangeStateMachine(maxRequestBodyBytes: 0, viaName: "portcullis")
+        _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: false, adapt: true)
+        _ = machine.requestEnd()
+        guard
+            case .respondLocally(let page, _, _, false) = machine.adaptationFinished(
+                .reject(.serviceUnavailable, reason: "down", url: "http://e/"), unreadBytesMayFollow: false)
+        else { Issue.record("expected a local page"); return }
+        #expect(page == .serviceUnavailable)
+        guard case .localExchangeComplete = machine.localResponseWritten() else {
+            Issue.record("expected the exchange to end"); return
+        }
+    }
+
+    @Test func aClientGoneWhileWaitingDropsTheAnswer() {
+        var machine = ExchangeStateMachine(maxRequestBodyBytes: 0, viaName: "portcullis")
+        _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: false, adapt: true)
+        guard case .none = machine.clientClosed() else { Issue.record("nothing to abort"); return }
+        guard case .none = machine.adaptationFinished(nil, unreadBytesMayFollow: false) else {
+            Issue.record("a late answer must do nothing"); return
+        }
+    }
+
+    @Test func aSatisfiedCONNECTIsAnsweredThenClosed() {
+        var machine = ExchangeStateMachine(maxRequestBodyBytes: 0, viaName: "portcullis")
+        let target = RequestTarget(scheme: "https", host: "e.com", port: 443, originForm: "")
+        _ = machine.requestHead(.tunnel(target), unreadBytesMayFollow: true, adapt: true)
+        let head = HTTPResponseHead(version: .http1_1, status: .forbidden)
+        guard
+            case .answer(_, _, true) = machine.adaptationFinished(
+                .answer(head, body: ByteBuffer()), unreadBytesMayFollow: true)
+        else { Issue.record("expected an answer then close"); return }
+    }
+}
+
+/// A body gathered for the REQMOD services before they are asked.
+struct ExchangeStateMachineBodyAdaptationTests {
+    private let plan = ForwardPlan.fixture(method: .POST, framing: .contentLength(6))
+
+    @Test func theServicesAreAskedOnceTheBodyIsInAndTheirBodyGoesOut() {
+        var machine = ExchangeStateMachine(maxRequestBodyBytes: 0, viaName: "portcullis")
+        guard
+            case .none = machine.requestHead(
+                .forward(self.plan), unreadBytesMayFollow: true, adapt: true, bodyFirst: true)
+        else { Issue.record("nothing to do before the body"); return }
+        guard case .none = machine.requestBody(ByteBuffer(string: "abc")) else { Issue.record("wait"); return }
+        guard case .none = machine.requestBody(ByteBuffer(string: "def")) else { Issue.record("wait"); return }
+        guard case .adaptRequest(let body) = machine.requestEnd() else { Issue.record("expected adaptRequest"); return }
+        #expect(body.map { String(buffer: $0) } == ["abc", "def"])
+        guard
+            case .connectOrigin = machine.adaptationFinished(
+                nil, body: [ByteBuffer(string: "changed")], unreadBytesMayFollow: false)
+        else { Issue.record("expected connectOrigin"); return }
+        guard case .sendRequest(_, let sent, true) = machine.originConnected() else {
+            Issue.record("expected sendRequest"); return
+        }
+        #expect(sent.map { String(buffer: $0) } == ["changed"])
+    }
+
+    @Test func aChunkedBodyThatOutgrowsTheLimitGoesOnWithoutTheServices() {
+        let chunked = ForwardPlan.fixture(method: .POST, framing: .chunked)
+        var machine = ExchangeStateMachine(maxRequestBodyBytes: 0, viaName: "portcullis", maxAdaptedBodyBytes: 4)
+        _ = machine.requestHead(.forward(chunked), unreadBytesMayFollow: true, adapt: true, bodyFirst: true)
+        guard case .none = machine.requestBody(ByteBuffer(string: "abc")) else { Issue.record("wait"); return }
+        guard case .adaptationSkipped(let plan) = machine.requestBody(ByteBuffer(string: "def")) else {
+            Issue.record("expected adaptationSkipped"); return
+        }
+        #expect(plan === chunked)
+        guard case .none = machine.requestBody(ByteBuffer(string: "ghi")) else { Issue.record("wait"); return }
+        guard case .sendRequest(_, let body, false) = machine.originConnected() else {
+            Issue.record("expected sendRequest"); return
+        }
+        #expect(body.map { String(buffer: $0) } == ["abc", "def", "ghi"])
+        guard case .sendEnd = machine.requestEnd() else { Issue.record("expected sendEnd"); return }
+    }
+
+    @Test func anAnswerBeforeTheBodyEndsIsImpossibleAndTooLargeIs413() {
+        var machine = ExchangeStateMachine(maxRequestBodyBytes: 4, viaName: "portcullis")
+        _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: true, adapt: true, bodyFirst: true)
+        guard case .none = machine.adaptationFinished(nil, unreadBytesMayFollow: false) else {
+            Issue.record("the services were not asked yet"); return
+        }
+        guard case .respondLocally(let page, _, _, true) = machine.requestBody(ByteBuffer(string: "abcdef")) else {
+            Issue.record("expected 413"); return
+        }
+        #expect(page == .payloadTooLarge)
+    }
+}

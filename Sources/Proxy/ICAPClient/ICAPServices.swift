@@ -1,0 +1,125 @@
+import ICAP
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// The configured REQMOD services of one event loop, in chain order. Loop-bound.
+final class ICAPServices {
+    let clients: [ICAPServiceClient]
+
+    init(clients: [ICAPServiceClient]) {
+        self.clients = clients
+    }
+
+    var isEmpty: Bool { self.clients.isEmpty }
+
+    /// Runs `head` and `body` (nil: none) through every service in order and calls
+    /// `completion` with the outcome and the access log note (`icap=name:204,…`).
+    func adaptRequest(
+        _ head: HTTPRequestHead, body: ByteBuffer?, clientIP: String,
+        completion: @escaping (REQMODChain.Outcome, _ note: String) -> Void
+    ) {
+        let chain = REQMODChain(
+            head: head, body: body,
+            services: self.clients.map { .init(name: $0.configuration.name, bypass: $0.configuration.bypass) })
+        var started = chain
+        self.step(started.start(), chain: started, clientIP: clientIP, completion: completion)
+    }
+
+    private func step(
+        _ step: REQMODChain.Step, chain: REQMODChain, clientIP: String,
+        completion: @escaping (REQMODChain.Outcome, String) -> Void
+    ) {
+        switch step {
+        case .finished(let outcome):
+            completion(outcome, "icap=" + chain.notes.joined(separator: ","))
+        case .ask(let index, let head, let body):
+            let client = self.clients[index]
+            let request: ICAPClientRequest
+            do {
+                request = try Self.reqmod(head, body: body, for: client, clientIP: clientIP)
+            } catch {
+                var chain = chain
+                let next = chain.answered(.failure(.malformed("\(error)")))
+                self.step(next, chain: chain, clientIP: clientIP, completion: completion)
+                return
+            }
+            client.exchange(request) { result in
+                var chain = chain
+                let next = chain.answered(result)
+                self.step(next, chain: chain, clientIP: clientIP, completion: completion)
+            }
+        }
+    }
+
+    /// The REQMOD request: `Host`, `Allow: 204`, `X-Client-IP`, the head as `req-hdr` (the
+    /// encoder writes `Encapsulated`) and, with a body, `req-body` and the service's `Preview`.
+    static func reqmod(
+        _ head: HTTPRequestHead, body: ByteBuffer?, for client: ICAPServiceClient, clientIP: String
+    ) throws -> ICAPClientRequest {
+        var headers = ICAPHeaders()
+        headers.add(name: "Host", value: client.hostHeader)
+        headers.add(name: "Allow", value: "204")
+        if clientIP != "-" { headers.add(name: "X-Client-IP", value: clientIP) }
+        if body != nil, let preview = client.previewSize { headers.add(name: "Preview", value: String(preview)) }
+        let heads = try ICAPEncapsulatedHeads(request: head, body: body == nil ? .nullBody : .requestBody)
+        return ICAPClientRequest(
+            head: ICAPRequestHead(method: .reqmod, uri: client.configuration.url, headers: headers), heads: heads,
+            body: body)
+    }
+}
+
+@available(*, unavailable)
+extension ICAPServices: Sendable {}
+
+/// Every loop's `ICAPServices`.
+final class ICAPServiceGroups: @unchecked Sendable {
+    // Immutable after init; each loop's services are only touched on that loop.
+    private let services: [ObjectIdentifier: ICAPServices]
+
+    init(
+        configurations: [ICAPServiceConfiguration], group: any EventLoopGroup, connectTimeout: TimeAmount,
+        readTimeout: TimeAmount, logger: Logger
+    ) {
+        let loops = Array(group.makeIterator())
+        var services: [ObjectIdentifier: ICAPServices] = [:]
+        for loop in loops {
+            services[ObjectIdentifier(loop)] = ICAPServices(
+                clients: configurations.filter { $0.method == .reqmod }.map {
+                    ICAPServiceClient(
+                        configuration: $0, loop: loop, loopCount: loops.count, connectTimeout: connectTimeout,
+                        readTimeout: readTimeout, logger: logger)
+                })
+        }
+        self.services = services
+    }
+
+    var isEmpty: Bool { self.services.values.allSatisfy(\.isEmpty) }
+
+    func services(for loop: any EventLoop) -> ICAPServices {
+        guard let services = self.services[ObjectIdentifier(loop)] else {
+            preconditionFailure("no ICAP services for event loop \(loop)")
+        }
+        return services
+    }
+
+    /// Fetches every service's OPTIONS on every loop (in the background).
+    func start(group: any EventLoopGroup) {
+        for loop in group.makeIterator() {
+            let groups = self
+            loop.execute {
+                for client in groups.services(for: loop).clients { client.fetchOptions() }
+            }
+        }
+    }
+
+    /// Closes idle service connections on every loop (shutdown).
+    func closeAll(group: any EventLoopGroup) async {
+        for loop in group.makeIterator() {
+            let groups = self
+            try? await loop.submit {
+                for client in groups.services(for: loop).clients { client.close() }
+            }.get()
+        }
+    }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import ICAP
+import Logging
+import NIOCore
+import NIOPosix
+import Testing
+
+@testable import Proxy
+
+/// Portcullis as an ICAP client: remote REQMOD services asked before forwarding. The real
+/// c-icap (srv_echo) for what it shows; a `ScriptedOrigin` as a fake service only for what it
+/// cannot show: request satisfaction, a black hole, a close without an answer, garbage.
+extension Integration {
+    @Suite struct ICAPClientTests {
+        private func withServices(
+            _ services: [String], threads: Int = 2, readTimeout: TimeAmount = .seconds(5), connectPorts: Set<Int> = [],
+            label: String = #function, _ body: (RunningProxy, Nginx, TemporaryDirectory) async throws -> Void
+        ) async throws {
+            let parsed = try services.map { try ICAPServiceConfiguration(parsing: $0) }
+            try await withProxyAndNginx(
+                {
+                    $0.icapServices = parsed
+                    $0.threads = threads
+                    $0.icapReadTimeout = readTimeout
+                    if !connectPorts.isEmpty { $0.connectPorts = connectPorts }
+                }, label: label, body)
+        }
+
+        @Test func getHeadAndPostPassThroughCICAPEcho() async throws {
+            let cicap = try CICAP()
+            defer { cicap.stop() }
+            try await self.withServices(["reqmod \(cicap.echoURL) bypass=off name=echo"]) { proxy, nginx, scratch in
+                try nginx.writeFile("hello.txt", Data("hello through icap\n".utf8))
+                let get = try proxy.curl.get(nginx.base + "/hello.txt", directory: scratch)
+                #expect(get.status == 200)
+                #expect(String(decoding: get.body, as: UTF8.self) == "hello through icap\n")
+                let head = try proxy.curl.get(nginx.base + "/hello.txt", ["-I"], directory: scratch)
+                #expect(head.status == 200)
+                // Without Allow: 204 honoured, echo would send the request back; either way it goes on.
+                let post = try proxy.curl.get(nginx.base + "/echo", ["-d", "name=portcullis"], directory: scratch)
+                #expect(post.status == 200)
+                #expect(String(decoding: post.body, as: UTF8.self) == "name=portcullis")
+                // Over echo's preview (1024 bytes from its OPTIONS): preview, then the rest.
+                let large = payload(5000, seed: 7).base64EncodedData()
+                try scratch.write("large.txt", large)
+                let upload = try proxy.curl.get(
+                    nginx.base + "/echo", ["--data-binary", "@" + scratch.file("large.txt")], directory: scratch)
+                #expect(upload.status == 200)
+                #expect(sameBytes(upload.body, large))
+                // Chunked: gathered like the others.
+                let chunked = try proxy.curl.get(
+                    nginx.base + "/echo", ["-H", "Transfer-Encoding: chunked", "-d", "chunked=yes"], directory: scratch)
+                #expect(chunked.status == 200)
+                #expect(String(decoding: chunked.body, as: UTF8.self) == "chunked=yes")
+                #expect(await eventually { proxy.accessLog().contains("icap=echo:204") })
+                // The service saw every request, the POSTs with their bodies.
+                #expect(await eventually { cicap.accessLog.components(separatedBy: "REQMOD").count - 1 >= 5 })
+                // A chunked body over the limit (1 MiB) goes on without the services, intact.
+                let huge = payload(3 << 20, seed: 9)
+                try scratch.write("huge.bin", huge)
+                let big = try proxy.curl.get(
+                    nginx.base + "/echo",
+                    ["-H", "Transfer-Encoding: chunked", "--data-binary", "@" + scratch.file("huge.bin")],
+                    directory: scratch)
+                #expect(big.status == 200)
+                #expect(sameBytes(big.body, huge))
+                #expect(await eventually { proxy.accessLog().contains("icap=skipped") })
+            }
+        }
+
+        @Test func optionsAreFetchedAtStartWithTheISTagAndPreview() async throws {
+            let cicap = try CICAP()
+            defer { cicap.stop() }
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let loop = group.next()
+            let echoURL = cicap.echoURL
+            let client = try await loop.submit {
+                NIOLoopBound(
+                    ICAPServiceClient(
+                        configuration: try ICAPServiceConfiguration(parsing: "reqmod \(echoURL)"), loop: loop,
+                        loopCount: 2, connectTimeout: .seconds(2), readTimeout: .seconds(2),
+                        logger: Logger(label: "test")), eventLoop: loop)
+            }.get()
+            try await loop.submit { client.value.fetchOptions() }.get()
+            var seen: (String?, Int?, Int?) = (nil, nil, nil)
+            for _ in 0..<100 {
+                seen = try await loop.submit {
+                    (client.value.istag, client.value.previewSize, client.value.options?.optionsTTL)
+                }.get()
+                if seen.0 != nil { break }
+                try await Task.sleep(nanoseconds: 20_000_000)
+            }
+            #expect(seen.0 == "\"CI0001-XXXXXXXXX\"")
+            #expect(seen.1 == 1024)
+            #expect(seen.2 == 3600)
+            try await loop.submit { client.value.close() }.get()
+            try await group.shutdownGracefully()
+        }
+
+        @Test func connectIsAskedAboutThenTunnelled() async throws {
+            let cicap = try CICAP()
+            defer { cicap.stop() }
+            let nginx = try Nginx()
+            defer { nginx.stop() }
+            try await self.withServices(
+                ["reqmod \(cicap.echoURL) bypass=off name=echo"], connectPorts: [nginx.port]
+            ) { proxy, _, scratch in
+                try nginx.writeFile("t", Data("tunnelled".utf8))
+                let response = try proxy.curl.get(nginx.base + "/t", ["-p"], directory: scratch)
+                #expect(response.status == 200)
+                #expect(response.headers.contains("200 Connection established"))
+                #expect(String(decoding: response.body, as: UTF8.self) == "tunnelled")
+                #expect(await eventually { cicap.accessLog.contains("REQMOD") })
+                #expect(
+                    await eventually {
+                        proxy.accessLog().split(separator: "\n").contains {
+                            $0.contains("TCP_TUNNEL/200") && $0.contains("icap=echo:204")
+                        }
+                    })
+            }
+        }
+
+        @Test func aModifiedRequestBodyGoesToTheOriginWithItsNewLength() async throws {
+            let nginx = try Nginx()
+            defer { nginx.stop() }
+            let http =
+                "POST http://127.0.0.1:\(nginx.port)/echo HTTP/1.1\r\nHost: 127.0.0.1:\(nginx.port)\r\n"
+                + "Content-Length: 15\r\n\r\n"
+            let answer =
+                "ICAP/1.0 200 OK\r\nISTag: \"fake\"\r\nEncapsulated: req-hdr=0, req-body=\(http.utf8.count)\r\n\r\n"
+                + http + "b\r\nchanged=yes\r\n0\r\n\r\n"
+            let service = try ScriptedOrigin(.raw(answer))
+            defer { service.stop() }
+            try await self.withServices(["reqmod icap://127.0.0.1:\(service.port)/modify bypass=off name=fake"]) {
+                proxy, other, scratch in
+                let response = try proxy.curl.get(other.base + "/echo", ["-d", "name=portcullis"], directory: scratch)
+                #expect(response.status == 200)
+                #expect(String(decoding: response.body, as: UTF8.self) == "changed=yes")
+                #expect(await eventually { proxy.accessLog().contains("icap=fake:200-req") })
+            }
+        }
+
+        @Test func requestSatisfactionIsServedToTheClient() async throws {
+            let page = "<html>blocked by the ICAP service</html>"
+            let http = "HTTP/1.1 403 Forbidden\r\nContent-Type: text/html\r\nContent-Length: \(page.utf8.count)\r\n\r\n"
+            let answer =
+                "ICAP/1.0 200 OK\r\nISTag: \"fake\"\r\nEncapsulated: res-hdr=0, res-body=\(http.utf8.count)\r\n\r\n"
+                + http + String(page.utf8.count, radix: 16) + "\r\n" + page + "\r\n0\r\n\r\n"
+            let service = try ScriptedOrigin(.raw(answer))
+            defer { service.stop() }
+            try await self.withServices(["reqmod icap://127.0.0.1:\(service.port)/block bypass=on name=fake"]) {
+                proxy, nginx, scratch in
+                let response = try proxy.curl.get(nginx.base + "/anything", directory: scratch)
+                #expect(response.status == 403)
+                #expect(String(decoding: response.body, as: UTF8.self) == page)
+                #expect(await eventually { proxy.accessLog().contains("icap=fake:200-res") })
+            }
+        }
+
+        @Test func blackHoledServiceCostsARequestItsDeadlineThenBypassOr503() async throws {
+            let service = try ScriptedOrigin(.blackHole)
+            defer { service.stop() }
+            let url = "icap://127.0.0.1:\(service.port)/hole"
+            try await self.withServices(["reqmod \(url) bypass=off name=hole"], readTimeout: .seconds(1)) {
+                proxy, nginx, scratch in
+                let start = Date()
+                let response = try proxy.curl.get(nginx.base + "/", directory: scratch)
+                #expect(response.status == 503)
+                #expect(response.header("X-Portcullis-Error") == "icap_service_failed")
+                #expect(Date().timeIntervalSince(start) < 5)
+                #expect(await eventually { proxy.accessLog().contains("icap=hole:timeout") })
+            }
+            try await self.withServices(["reqmod \(url) bypass=on name=hole"], readTimeout: .seconds(1)) {
+                proxy, nginx, scratch in
+                try nginx.writeFile("ok.txt", Data("ok".utf8))
+                let response = try proxy.curl.get(nginx.base + "/ok.txt", directory: scratch)
+                #expect(response.status == 200)
+                #expect(String(decoding: response.body, as: UTF8.self) == "ok")
+            }
+        }
+
+        @Test(arguments: [ScriptedOrigin.Behaviour.closeWithoutAnswer, .raw("garbage\r\n\r\n")])
+        func closedOrMalformedAnswersBypassOr503(behaviour: ScriptedOrigin.Behaviour) async throws {
+            let service = try ScriptedOrigin(behaviour)
+            defer { service.stop() }
+            let url = "icap://127.0.0.1:\(service.port)/broken"
+            try await self.withServices(["reqmod \(url) bypass=off"]) { proxy, nginx, scratch in
+                let response = try proxy.curl.get(nginx.base + "/", directory: scratch)
+                #expect(response.status == 503)
+                #expect(response.header("X-Portcullis-Error") == "icap_service_failed")
+            }
+            try await self.withServices(["reqmod \(url) bypass=on"]) { proxy, nginx, scratch in
+                try nginx.writeFile("ok.txt", Data("ok".utf8))
+                let response = try proxy.curl.get(nginx.base + "/ok.txt", directory: scratch)
+                #expect(response.status == 200)
+            }
+        }
+
+        @Test func aBodyThatStallsWhileGatheredForTheServicesGets408() async throws {
+            let closedPort = try FreePort.pick()
+            let parsed = try ICAPServiceConfiguration(parsing: "reqmod icap://127.0.0.1:\(closedPort)/x bypass=on")
+            try await withProxyAndNginx({
+                $0.icapServices = [parsed]
+                $0.headerTimeout = .seconds(1)
+            }) { proxy, nginx, _ in
+                let port = proxy.port
+                let base = nginx.base
+                let answer = try await onThread {
+                    let socket = try RawSocket(port: port, receiveTimeout: 10)
+                    try socket.send(
+                        "POST \(base)/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\nonly some")
+                    return String(decoding: socket.receiveUntilClose(), as: UTF8.self)
+                }
+                #expect(answer.hasPrefix("HTTP/1.1 408"), "\(answer.prefix(200))")
+            }
+        }
+
+        @Test func breakerSuspendsAFailingServiceAfterRepeatedFailures() async throws {
+            let service = try ScriptedOrigin(.closeWithoutAnswer)
+            defer { service.stop() }
+            try await self.withServices(
+                ["reqmod icap://127.0.0.1:\(service.port)/broken bypass=on name=flaky"], threads: 1
+            ) { proxy, nginx, scratch in
+                try nginx.writeFile("ok.txt", Data("ok".utf8))
+                for _ in 0..<4 {
+                    let response = try proxy.curl.get(nginx.base + "/ok.txt", directory: scratch)
+                    #expect(response.status == 200)
+                }
+                #expect(await eventually { proxy.accessLog().contains("icap=flaky:suspended") })
+            }
+        }
+    }
+}
