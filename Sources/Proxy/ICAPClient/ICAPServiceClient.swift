@@ -19,7 +19,10 @@ final class ICAPServiceClient {
     private let loopCount: Int
     private let logger: Logger
     private var idle: [Connection] = []
-    private(set) var maxIdle = 8
+    /// Idle connections kept for reuse: the service's `Max-Connections` share once OPTIONS
+    /// tell it, else as many as the origin pool keeps. (A small cap churns connections under
+    /// load: each exchange beyond it closed its connection and the next opened a new one.)
+    private(set) var maxIdle = 256
     private var breaker = ServiceCircuitBreaker()
     private(set) var options: ICAPOptions?
     private(set) var istag: String?
