@@ -68,7 +68,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         self.logger = logger
         self.machine = ExchangeStateMachine(
             maxRequestBodyBytes: environment.configuration.maxRequestBodyBytes,
-            viaName: environment.configuration.viaName, maxAdaptedBodyBytes: Self.maxAdaptedBodyBytes)
+            viaName: environment.configuration.viaName, maxAdaptedBodyBytes: Self.maxAdaptedBodyBytes,
+            adaptationIsEssential: icapServices?.clients.contains { !$0.configuration.bypass } ?? false)
         self.clientAddress = clientAddress.flatMap { IPAddress128($0) }
         self.clientIP = self.clientAddress?.description ?? "-"
         self.clientAllowed =
@@ -120,7 +121,17 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             if case .reject = disposition {
                 unreadBytesMayFollow = !self.clientAllowed || head.method == .CONNECT || Self.mayHaveBody(head)
             }
-            let adaptation = self.adaptation(for: disposition)
+            var adaptation = self.adaptation(for: disposition)
+            if adaptation == .refuse {
+                // A body an essential service cannot be sent: refused, not passed unseen.
+                disposition = .reject(
+                    .serviceUnavailable,
+                    reason:
+                        "the request body is larger than the \(Self.maxAdaptedBodyBytes) bytes the content inspection service can be sent",
+                    url: head.uri)
+                unreadBytesMayFollow = true
+                adaptation = .skip
+            }
             let adapt = adaptation != .skip
             if adapt {
                 self.adaptingHead = head
@@ -492,6 +503,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     enum Adaptation {
         case skip
+        /// Refuse the request (503): its body is too large for an essential service.
+        case refuse
         /// Ask the services about the head now (no body, or CONNECT).
         case now
         /// Gather the body, then ask.
@@ -521,6 +534,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 // Gathered while it stays under the limit (else forwarded without the services).
                 return .afterBody
             default:
+                if self.icapServices?.clients.contains(where: { !$0.configuration.bypass }) == true { return .refuse }
                 self.logger.debug("ICAP services skipped for a request body over the limit")
                 return .skip
             }

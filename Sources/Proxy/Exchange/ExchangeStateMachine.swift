@@ -71,9 +71,17 @@ struct ExchangeStateMachine {
     /// without them (`adaptationSkipped`).
     private let maxAdaptedBodyBytes: Int64
 
-    init(maxRequestBodyBytes: Int64, viaName: String, maxAdaptedBodyBytes: Int64 = 1 << 20) {
+    /// Whether a body too large to gather is refused (503) rather than forwarded without the
+    /// services: when one of them is essential (`bypass=off`), nothing may pass unseen.
+    private let adaptationIsEssential: Bool
+
+    init(
+        maxRequestBodyBytes: Int64, viaName: String, maxAdaptedBodyBytes: Int64 = 1 << 20,
+        adaptationIsEssential: Bool = false
+    ) {
         self.maxRequestBodyBytes = maxRequestBodyBytes
         self.maxAdaptedBodyBytes = maxAdaptedBodyBytes
+        self.adaptationIsEssential = adaptationIsEssential
         self.via = ViaEntries(name: viaName)
     }
 
@@ -183,6 +191,15 @@ struct ExchangeStateMachine {
             }
             pending.append(buffer)
             if !asked, self.requestBodyBytes > self.maxAdaptedBodyBytes, case .forward(let plan) = disposition {
+                if self.adaptationIsEssential {
+                    // An essential service must see every request: refuse what it cannot see.
+                    self.state = .answeredLocally(requestComplete: false, responseWritten: false, closeAfter: true)
+                    return .respondLocally(
+                        .serviceUnavailable,
+                        reason:
+                            "the request body is larger than the \(self.maxAdaptedBodyBytes) bytes the content inspection service can be sent",
+                        url: plan.target.absoluteURL, closeAfter: true)
+                }
                 // Too large to gather (a chunked body): forward it without the services.
                 self.state = .connecting(plan, pendingBody: pending, requestComplete: complete)
                 return .adaptationSkipped(plan)

@@ -55,7 +55,24 @@ extension Integration {
                 #expect(await eventually { proxy.accessLog().contains("icap=echo:204") })
                 // The service saw every request, the POSTs with their bodies.
                 #expect(await eventually { cicap.accessLog.components(separatedBy: "REQMOD").count - 1 >= 5 })
-                // A chunked body over the limit (1 MiB) goes on without the services, intact.
+                // A body over the limit (1 MiB) cannot be shown to an essential service: refused,
+                // never passed unseen (chunked: once it outgrows the limit; with a length: at once).
+                let huge = payload(3 << 20, seed: 9)
+                try scratch.write("huge.bin", huge)
+                for framing in [["-H", "Transfer-Encoding: chunked"], []] {
+                    let big = try proxy.curl.get(
+                        nginx.base + "/echo", framing + ["--data-binary", "@" + scratch.file("huge.bin")],
+                        directory: scratch)
+                    #expect(big.status == 503, "\(framing)")
+                    #expect(big.header("X-Portcullis-Error") == "icap_service_failed")
+                }
+            }
+        }
+
+        @Test func anOptionalServiceLetsABodyTooLargeToInspectGoOnUnseen() async throws {
+            let cicap = try CICAP()
+            defer { cicap.stop() }
+            try await self.withServices(["reqmod \(cicap.echoURL) bypass=on name=echo"]) { proxy, nginx, scratch in
                 let huge = payload(3 << 20, seed: 9)
                 try scratch.write("huge.bin", huge)
                 let big = try proxy.curl.get(

@@ -292,6 +292,23 @@ struct ExchangeStateMachineBodyAdaptationTests {
         #expect(sent.map { String(buffer: $0) } == ["changed"])
     }
 
+    @Test func aBodyThatOutgrowsTheLimitOfAnEssentialServiceIsRefused() {
+        let chunked = ForwardPlan.fixture(method: .POST, framing: .chunked)
+        var machine = ExchangeStateMachine(
+            maxRequestBodyBytes: 0, viaName: "portcullis", maxAdaptedBodyBytes: 4, adaptationIsEssential: true)
+        _ = machine.requestHead(.forward(chunked), unreadBytesMayFollow: true, adapt: true, bodyFirst: true)
+        guard case .none = machine.requestBody(ByteBuffer(string: "abc")) else {
+            Issue.record("wait")
+            return
+        }
+        guard case .respondLocally(let page, _, _, closeAfter: true) = machine.requestBody(ByteBuffer(string: "def"))
+        else {
+            Issue.record("expected a refusal")
+            return
+        }
+        #expect(page == .serviceUnavailable)
+    }
+
     @Test func aChunkedBodyThatOutgrowsTheLimitGoesOnWithoutTheServices() {
         let chunked = ForwardPlan.fixture(method: .POST, framing: .chunked)
         var machine = ExchangeStateMachine(maxRequestBodyBytes: 0, viaName: "portcullis", maxAdaptedBodyBytes: 4)
