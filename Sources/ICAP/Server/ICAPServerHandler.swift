@@ -141,16 +141,15 @@ public final class ICAPServerHandler<Adapter: ICAPServerAdapter>: ChannelInbound
     }
 
     private func options(for service: ICAPServerService) -> ICAPResponseHead {
-        var head = self.responseHead(.ok)
-        head.headers.add(name: "Methods", value: service.method.rawValue)
-        head.headers.add(name: "Service", value: "\(self.serviceName) \(service.rawValue)")
-        head.headers.add(name: "Max-Connections", value: "10000")
-        // Short, so clients fetch a new ISTag soon after the policy changes.
-        head.headers.add(name: "Options-TTL", value: "60")
-        head.headers.add(name: "Allow", value: "204")
-        // Decisions need the heads only: no body bytes are wanted up front.
-        head.headers.add(name: "Preview", value: "0")
-        head.headers.add(name: "Transfer-Preview", value: "*")
+        var head = ICAPOptions(
+            methods: [service.method], istag: self.adapter.istag, service: "\(self.serviceName) \(service.rawValue)",
+            maxConnections: 10000,
+            // Short, so clients fetch a new ISTag soon after the policy changes.
+            optionsTTL: 60,
+            // Decisions need the heads only: no body bytes are wanted up front.
+            preview: 0, transferPreview: ["*"], allows204: true
+        ).responseHead
+        head.headers.add(name: "Server", value: self.serviceName)
         return head
     }
 
