@@ -57,7 +57,7 @@ public final class PolicyReloader: Sendable {
                 guard forced || generation != current else { continue }
                 let started = ContinuousClock.now
                 do {
-                    let snapshot = try SnapshotCompiler.compile(self.store)
+                    let snapshot = try await self.compileOnItsOwnThread()
                     current = snapshot.generation
                     await self.publish(snapshot)
                     self.logCompiled(snapshot, since: started)
@@ -71,6 +71,19 @@ public final class PolicyReloader: Sendable {
             self.requestContinuation.finish()
             group.cancelAll()
         }
+    }
+
+    /// Compiles on a thread of its own: a big policy takes a second or more of CPU, which must
+    /// not hold one of the few threads Swift concurrency's shared pool has.
+    private func compileOnItsOwnThread() async throws(PolicyStoreError) -> PolicySnapshot {
+        let store = self.store
+        let result: Result<PolicySnapshot, PolicyStoreError> = await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(
+                    returning: Result { () throws(PolicyStoreError) in try SnapshotCompiler.compile(store) })
+            }
+        }
+        return try result.get()
     }
 
     private func logCompiled(_ snapshot: PolicySnapshot, since started: ContinuousClock.Instant) {
