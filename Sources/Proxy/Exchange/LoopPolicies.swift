@@ -4,37 +4,22 @@ import Policy
 /// The policy snapshot each event loop decides with. Each loop has its own box, read and
 /// written only on that loop: a new snapshot is handed to every loop as a task, so the hot
 /// path reads a plain stored property (no lock, no atomic).
-final class LoopPolicies: @unchecked Sendable {
-    // Immutable after init; each box is only touched on its own loop.
-    private let boxes: [ObjectIdentifier: LoopPolicy]
-    private let loops: [any EventLoop]
+struct LoopPolicies: Sendable {
+    private let boxes: PerEventLoop<LoopPolicy>
 
     init(group: any EventLoopGroup, initial: PolicySnapshot) {
-        var boxes: [ObjectIdentifier: LoopPolicy] = [:]
-        var loops: [any EventLoop] = []
-        for loop in group.makeIterator() {
-            boxes[ObjectIdentifier(loop)] = LoopPolicy(initial)
-            loops.append(loop)
-        }
-        self.boxes = boxes
-        self.loops = loops
+        self.boxes = PerEventLoop(group: group) { _ in LoopPolicy(initial) }
     }
 
     func policy(for loop: any EventLoop) -> LoopPolicy {
         loop.preconditionInEventLoop()
-        guard let box = self.boxes[ObjectIdentifier(loop)] else {
-            preconditionFailure("no policy box for event loop \(loop)")
-        }
-        return box
+        return self.boxes.value(for: loop)
     }
 
     /// Swaps `snapshot` in on every loop; requests already decided keep the one they had.
     /// Returns once every loop has it.
     func publish(_ snapshot: PolicySnapshot) async {
-        for loop in self.loops {
-            let box = self.boxes[ObjectIdentifier(loop)]!
-            try? await loop.submit { box.snapshot = snapshot }.get()
-        }
+        await self.boxes.onEachLoop { $0.snapshot = snapshot }
     }
 }
 

@@ -43,31 +43,20 @@ struct ProxyEnvironment: Sendable {
 }
 
 /// One `AccessLogBuffer` per event loop.
-final class AccessLogBuffers: @unchecked Sendable {
-    // Immutable after init; each buffer is only used on its own loop.
-    private let buffers: [ObjectIdentifier: AccessLogBuffer]
+struct AccessLogBuffers: Sendable {
+    private let buffers: PerEventLoop<AccessLogBuffer>
 
     init(group: any EventLoopGroup, writer: AccessLogWriter?) {
-        var buffers: [ObjectIdentifier: AccessLogBuffer] = [:]
-        for loop in group.makeIterator() {
-            buffers[ObjectIdentifier(loop)] = AccessLogBuffer(loop: loop, writer: writer)
-        }
-        self.buffers = buffers
+        self.buffers = PerEventLoop(group: group) { AccessLogBuffer(loop: $0, writer: writer) }
     }
 
     func buffer(for loop: any EventLoop) -> AccessLogBuffer {
         loop.preconditionInEventLoop()
-        guard let buffer = self.buffers[ObjectIdentifier(loop)] else {
-            preconditionFailure("no access log buffer for event loop \(loop)")
-        }
-        return buffer
+        return self.buffers.value(for: loop)
     }
 
     /// Hands every loop's pending lines to the writer (shutdown).
     func flushAll(group: any EventLoopGroup) async {
-        for loop in group.makeIterator() {
-            let buffers = self
-            try? await loop.submit { buffers.buffer(for: loop).flush() }.get()
-        }
+        await self.buffers.onEachLoop { $0.flush() }
     }
 }

@@ -73,53 +73,39 @@ final class ICAPServices {
 extension ICAPServices: Sendable {}
 
 /// Every loop's `ICAPServices`.
-final class ICAPServiceGroups: @unchecked Sendable {
-    // Immutable after init; each loop's services are only touched on that loop.
-    private let services: [ObjectIdentifier: ICAPServices]
+struct ICAPServiceGroups: Sendable {
+    private let services: PerEventLoop<ICAPServices>
 
     init(
         configurations: [ICAPServiceConfiguration], group: any EventLoopGroup, connectTimeout: TimeAmount,
         readTimeout: TimeAmount, logger: Logger
     ) {
-        let loops = Array(group.makeIterator())
-        var services: [ObjectIdentifier: ICAPServices] = [:]
-        for loop in loops {
-            services[ObjectIdentifier(loop)] = ICAPServices(
+        let loopCount = Array(group.makeIterator()).count
+        self.services = PerEventLoop(group: group) { loop in
+            ICAPServices(
                 clients: configurations.filter { $0.method == .reqmod }.map {
                     ICAPServiceClient(
-                        configuration: $0, loop: loop, loopCount: loops.count, connectTimeout: connectTimeout,
+                        configuration: $0, loop: loop, loopCount: loopCount, connectTimeout: connectTimeout,
                         readTimeout: readTimeout, logger: logger)
                 })
         }
-        self.services = services
     }
 
-    var isEmpty: Bool { self.services.values.allSatisfy(\.isEmpty) }
+    var isEmpty: Bool { self.services.loops.allSatisfy { self.services.value(for: $0).isEmpty } }
 
-    func services(for loop: any EventLoop) -> ICAPServices {
-        guard let services = self.services[ObjectIdentifier(loop)] else {
-            preconditionFailure("no ICAP services for event loop \(loop)")
-        }
-        return services
-    }
+    func services(for loop: any EventLoop) -> ICAPServices { self.services.value(for: loop) }
 
     /// Fetches every service's OPTIONS on every loop (in the background).
     func start(group: any EventLoopGroup) {
-        for loop in group.makeIterator() {
-            let groups = self
-            loop.execute {
-                for client in groups.services(for: loop).clients { client.fetchOptions() }
-            }
+        self.services.onEachLoopLater { services in
+            for client in services.clients { client.fetchOptions() }
         }
     }
 
     /// Closes idle service connections on every loop (shutdown).
     func closeAll(group: any EventLoopGroup) async {
-        for loop in group.makeIterator() {
-            let groups = self
-            try? await loop.submit {
-                for client in groups.services(for: loop).clients { client.close() }
-            }.get()
+        await self.services.onEachLoop { services in
+            for client in services.clients { client.close() }
         }
     }
 }

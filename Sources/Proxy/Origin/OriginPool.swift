@@ -82,31 +82,19 @@ final class OriginPool {
 extension OriginPool: Sendable {}
 
 /// One `OriginPool` per event loop, built before the listeners start.
-final class OriginPools: @unchecked Sendable {
-    // Immutable after init; each pool is only touched on its own loop (checked by the pool).
-    private let pools: [ObjectIdentifier: OriginPool]
+struct OriginPools: Sendable {
+    private let pools: PerEventLoop<OriginPool>
 
     init(group: any EventLoopGroup, maxIdlePerKey: Int, idleTimeout: TimeAmount) {
-        var pools: [ObjectIdentifier: OriginPool] = [:]
-        for loop in group.makeIterator() {
-            pools[ObjectIdentifier(loop)] = OriginPool(
-                loop: loop, maxIdlePerKey: maxIdlePerKey, idleTimeout: idleTimeout)
+        self.pools = PerEventLoop(group: group) {
+            OriginPool(loop: $0, maxIdlePerKey: maxIdlePerKey, idleTimeout: idleTimeout)
         }
-        self.pools = pools
     }
 
     /// Closes every idle pooled connection, each on its own loop (shutdown).
     func closeAll(group: any EventLoopGroup) async {
-        for loop in group.makeIterator() {
-            let pools = self
-            try? await loop.submit { pools.pool(for: loop).closeAll() }.get()
-        }
+        await self.pools.onEachLoop { $0.closeAll() }
     }
 
-    func pool(for loop: any EventLoop) -> OriginPool {
-        guard let pool = self.pools[ObjectIdentifier(loop)] else {
-            preconditionFailure("no origin pool for event loop \(loop)")
-        }
-        return pool
-    }
+    func pool(for loop: any EventLoop) -> OriginPool { self.pools.value(for: loop) }
 }
