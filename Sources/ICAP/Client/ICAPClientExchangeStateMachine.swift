@@ -1,69 +1,125 @@
 import NIOCore
 
-/// One ICAP exchange as the client sees it: the head is written (with the preview, if the
-/// request has a body and a `Preview`), then either the rest of the body after `100 Continue`
-/// or nothing more, then the final response is read to its end. Pure: the handler feeds it
-/// events and carries out the returned action.
+/// One ICAP exchange as the client sees it, both directions at once, since a service may
+/// answer while the request body is still streaming to it.
+///
+/// The request side: the head is written, then body parts; a request with a `Preview` ends its
+/// preview (`previewEnded`) and, unless the body ended inside it, waits for `100 Continue`
+/// before the rest of its body; a final answer to the preview ends the request there. The
+/// response side: an optional `100 Continue` (head and end), then the final head, its body
+/// parts and its end.
+///
+/// Pure: the handler feeds it events and carries out the returned action.
 public struct ICAPClientExchangeStateMachine: Sendable {
-    public enum State: Sendable, Equatable {
+    public enum RequestState: Sendable, Equatable {
         case idle
-        /// The head (and the whole body, or none) is written; the final answer is awaited.
-        case awaitingResponse
-        /// The head and the preview are written; `100 Continue` or a final answer is awaited.
+        /// The head is written; body parts (all of them, or the preview's) are being written.
+        case sending
+        /// The preview ended without `ieof`: `100 Continue` or a final answer is awaited.
         case previewSent
-        /// `100 Continue` came: the rest of the body is written; its `.end` part is still to come.
-        case continued
-        /// The final response head came; its body is being read.
+        /// `100 Continue` came: the rest of the body is being written.
+        case continuing
+        /// The request's end is written, or a final answer to the preview cut it short.
+        case complete
+    }
+
+    public enum ResponseState: Sendable, Equatable {
+        case awaiting
+        /// A `100 Continue` head came; its end is still to come.
+        case continueHead
+        /// The final head came; its body is being read.
         case receiving(statusCode: Int)
         case done
-        case failed
     }
 
     public enum Action: Sendable, Equatable {
         case none
-        /// Write the rest of the body and the request's `.end`.
+        /// `100 Continue`: write the rest of the body and the request's end.
         case sendRest
-        /// The final response is complete.
-        case deliver
+        /// Hand the final head to the exchange's receiver.
+        case deliverHead
+        /// Hand a body part to the receiver.
+        case deliverBody
+        /// The final answer is complete. The connection may serve another exchange only when
+        /// `reusable` (the request was written to its end, or cut short by the answer).
+        case deliverEnd(reusable: Bool)
         /// The exchange failed: the connection cannot be used again.
         case fail(ICAPClientError)
     }
 
-    public private(set) var state: State = .idle
+    public private(set) var request: RequestState = .idle
+    public private(set) var response: ResponseState = .awaiting
+    public private(set) var failed = false
 
     public init() {}
 
-    /// The request was written: whole (`previewOnly: false`) or up to its preview.
-    public mutating func requestWritten(previewOnly: Bool) {
-        guard case .idle = self.state else { return }
-        self.state = previewOnly ? .previewSent : .awaitingResponse
+    /// The head is written; body parts may follow.
+    public mutating func begin() {
+        guard self.request == .idle else { return }
+        self.request = .sending
+        self.response = .awaiting
+    }
+
+    /// Whether body parts may be written now.
+    public var acceptsBody: Bool { !self.failed && (self.request == .sending || self.request == .continuing) }
+
+    /// The preview's zero chunk is written; with `ieof` the body ended inside it.
+    public mutating func previewEnded(ieof: Bool) {
+        guard self.request == .sending else { return }
+        self.request = ieof ? .complete : .previewSent
+    }
+
+    /// The request's end is written.
+    public mutating func requestEnded() {
+        guard self.request == .sending || self.request == .continuing else { return }
+        self.request = .complete
     }
 
     public mutating func responseHead(statusCode: Int) -> Action {
-        switch self.state {
-        case .previewSent where statusCode == 100:
-            self.state = .continued
+        guard !self.failed else { return .none }
+        guard self.response == .awaiting else { return self.fail(.malformed("an answer to no request")) }
+        if statusCode == 100 {
+            guard self.request == .previewSent else {
+                return self.fail(.malformed("a 100 Continue to a request without a pending preview"))
+            }
+            self.request = .continuing
+            self.response = .continueHead
             return .sendRest
-        case .awaitingResponse, .previewSent, .continued:
-            guard statusCode >= 200 else { return self.fail(.malformed("an unexpected \(statusCode) answer")) }
-            self.state = .receiving(statusCode: statusCode)
-            return .none
-        case .idle, .receiving, .done, .failed:
-            return self.fail(.malformed("an answer to no request"))
         }
+        guard statusCode >= 200 else { return self.fail(.malformed("an unexpected \(statusCode) answer")) }
+        // A final answer to the preview: the request ends here, the rest of its body unsent.
+        if self.request == .previewSent { self.request = .complete }
+        self.response = .receiving(statusCode: statusCode)
+        return .deliverHead
+    }
+
+    public mutating func responseBody() -> Action {
+        guard !self.failed else { return .none }
+        guard case .receiving = self.response else { return self.fail(.malformed("a body part out of order")) }
+        return .deliverBody
     }
 
     public mutating func responseEnd() -> Action {
-        switch self.state {
-        case .continued:
+        guard !self.failed else { return .none }
+        switch self.response {
+        case .continueHead:
             // The end of the `100 Continue`: the final answer follows.
+            self.response = .awaiting
             return .none
         case .receiving:
-            self.state = .done
-            return .deliver
-        default:
+            self.response = .done
+            return .deliverEnd(reusable: self.request == .complete)
+        case .awaiting, .done:
             return self.fail(.malformed("a response end out of order"))
         }
+    }
+
+    /// Whether the exchange waits on the service (its read deadline runs): the request is
+    /// written (in full, or up to its preview) or the answer has begun, and it is not over.
+    public var awaitsService: Bool {
+        guard !self.failed, self.response != .done else { return false }
+        if case .receiving = self.response { return true }
+        return self.request == .complete || self.request == .previewSent
     }
 
     /// The service stayed silent past the read deadline.
@@ -76,16 +132,14 @@ public struct ICAPClientExchangeStateMachine: Sendable {
     public mutating func malformed(_ detail: String) -> Action { self.fail(.malformed(detail)) }
 
     /// Whether the exchange is over (either way).
-    public var isFinished: Bool { self.state == .done || self.state == .failed }
+    public var isFinished: Bool { self.failed || self.response == .done }
 
     private mutating func fail(_ error: ICAPClientError) -> Action {
-        switch self.state {
-        case .idle, .done, .failed:
-            self.state = .failed
+        guard !self.failed, self.request != .idle, self.response != .done else {
+            self.failed = true
             return .none
-        default:
-            self.state = .failed
-            return .fail(error)
         }
+        self.failed = true
+        return .fail(error)
     }
 }

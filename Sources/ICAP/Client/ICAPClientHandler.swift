@@ -1,11 +1,17 @@
 import NIOCore
 
 /// The last handler of one ICAP client connection (after `addICAPClientHandlers`): runs one
-/// exchange at a time, writes the request's parts, gathers the answer and hands it to the
-/// exchange's callback. Each read must come within `readTimeout` (one lazy timer). Any
-/// failure closes the connection; the callback is called exactly once per exchange.
-public final class ICAPClientHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// exchange at a time, streaming both ways. The exchange's ``ICAPExchangeReceiver`` writes the
+/// request's parts (`begin`, `writeBody`, `endPreview`, `end`) and is handed the answer's parts
+/// as they arrive; reads wait while the receiver cannot take more. While the exchange waits on
+/// the service, each read must come within `readTimeout` (one lazy timer). Any failure closes
+/// the connection.
+///
+/// `run(_:completion:)` is the whole-message form: the request is sent whole (with its
+/// preview) and the answer gathered.
+public final class ICAPClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     public typealias InboundIn = ICAPResponsePart
+    public typealias OutboundIn = ICAPRequestPart
     public typealias OutboundOut = ICAPRequestPart
 
     public typealias Completion = (Result<ICAPClientResponse, ICAPClientError>) -> Void
@@ -14,65 +20,101 @@ public final class ICAPClientHandler: ChannelInboundHandler, RemovableChannelHan
     private let maxBodyBytes: Int
     private var context: ChannelHandlerContext?
     private var machine = ICAPClientExchangeStateMachine()
-    private var completion: Completion?
-    private var rest: ByteBuffer?
-    private var responseHead: (ICAPResponseHead, ICAPEncapsulatedHeads)?
-    private var responseBody = ByteBuffer()
+    private var receiver: (any ICAPExchangeReceiver)?
     private var deadline: NIODeadline?
     private var timer: Scheduled<Void>?
     private var isOpen = true
+    private var pendingRead = false
 
+    /// - Parameter maxBodyBytes: the largest answer body `run` gathers.
     public init(readTimeout: TimeAmount, maxBodyBytes: Int = 1 << 20) {
         self.readTimeout = readTimeout
         self.maxBodyBytes = maxBodyBytes
     }
 
     /// Whether the connection is open and between exchanges (may be given a new one).
-    public var isReusable: Bool { self.isOpen && self.completion == nil && self.context != nil }
+    public var isReusable: Bool { self.isOpen && self.receiver == nil && self.context != nil }
+
+    /// Whether the connection takes more writes now.
+    public var isWritable: Bool { self.context?.channel.isWritable ?? false }
 
     public func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     public func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
-    /// Sends `request` and calls `completion` with the final answer or the failure.
-    public func run(_ request: ICAPClientRequest, completion: @escaping Completion) {
-        guard let context = self.context, self.isOpen, self.completion == nil else {
-            completion(.failure(.closed))
+    // MARK: the exchange, as the receiver drives it
+
+    /// Starts an exchange: writes the head (and, for a request without a body, its end). A
+    /// connection that cannot take it fails the exchange at once (`icapExchangeFailed`).
+    public func begin(_ head: ICAPRequestHead, _ heads: ICAPEncapsulatedHeads, receiver: any ICAPExchangeReceiver) {
+        guard let context = self.context, self.isReusable else {
+            receiver.icapExchangeFailed(.closed)
             return
         }
-        self.completion = completion
+        self.receiver = receiver
         self.machine = ICAPClientExchangeStateMachine()
-        self.responseHead = nil
-        self.responseBody.clear()
-        self.rest = nil
-        context.write(Self.wrapOutboundOut(.head(request.head, request.heads)), promise: nil)
-        var previewOnly = false
-        if request.heads.hasBody {
-            var body = request.body ?? ByteBuffer()
-            if let preview = request.head.preview {
-                let first = body.readSlice(length: min(preview, body.readableBytes)) ?? ByteBuffer()
-                if first.readableBytes > 0 { context.write(Self.wrapOutboundOut(.body(first)), promise: nil) }
-                let ieof = body.readableBytes == 0
-                context.write(Self.wrapOutboundOut(.previewEnd(ieof: ieof)), promise: nil)
-                if ieof {
-                    context.write(Self.wrapOutboundOut(.end), promise: nil)
-                } else {
-                    previewOnly = true
-                    self.rest = body
-                }
-            } else {
-                if body.readableBytes > 0 { context.write(Self.wrapOutboundOut(.body(body)), promise: nil) }
-                context.write(Self.wrapOutboundOut(.end), promise: nil)
-            }
-        } else {
+        self.machine.begin()
+        context.write(Self.wrapOutboundOut(.head(head, heads)), promise: nil)
+        if !heads.hasBody {
             context.write(Self.wrapOutboundOut(.end), promise: nil)
+            self.machine.requestEnded()
+            context.flush()
         }
-        context.flush()
-        self.machine.requestWritten(previewOnly: previewOnly)
         self.armDeadline(context: context)
     }
 
+    /// Writes body data (dropped once the service cut the request short). Call `flush()`.
+    public func writeBody(_ buffer: ByteBuffer) {
+        guard let context = self.context, self.machine.acceptsBody else { return }
+        context.write(Self.wrapOutboundOut(.body(buffer)), promise: nil)
+    }
+
+    /// Ends the preview (and the request, with `ieof`), and flushes.
+    public func endPreview(ieof: Bool) {
+        guard let context = self.context, self.machine.request == .sending else { return }
+        context.write(Self.wrapOutboundOut(.previewEnd(ieof: ieof)), promise: nil)
+        if ieof { context.write(Self.wrapOutboundOut(.end), promise: nil) }
+        self.machine.previewEnded(ieof: ieof)
+        context.flush()
+        self.deadline = context.eventLoop.now + self.readTimeout
+    }
+
+    /// Ends the request body, and flushes.
+    public func end() {
+        guard let context = self.context, self.machine.acceptsBody else { return }
+        context.write(Self.wrapOutboundOut(.end), promise: nil)
+        self.machine.requestEnded()
+        context.flush()
+        self.deadline = context.eventLoop.now + self.readTimeout
+    }
+
+    public func flush() { self.context?.flush() }
+
+    /// The receiver gives the exchange up: the connection closes, and no callback follows.
+    public func abandon() {
+        self.receiver = nil
+        self.isOpen = false
+        self.context?.close(promise: nil)
+    }
+
+    /// The receiver can take more of the answer again.
+    public func resumeReading() {
+        guard self.pendingRead, let context = self.context else { return }
+        self.pendingRead = false
+        context.read()
+    }
+
+    // MARK: the whole-message form
+
+    /// Sends `request` whole and calls `completion` once with the gathered answer or the
+    /// failure. An answer body over `maxBodyBytes` is a failure.
+    public func run(_ request: ICAPClientRequest, completion: @escaping Completion) {
+        GatheringExchange(request: request, maxBodyBytes: self.maxBodyBytes, completion: completion).start(on: self)
+    }
+
+    // MARK: channel events
+
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard self.completion != nil else {
+        guard let receiver = self.receiver else {
             // An answer to no request: the stream cannot be trusted any more.
             self.isOpen = false
             context.close(promise: nil)
@@ -81,16 +123,16 @@ public final class ICAPClientHandler: ChannelInboundHandler, RemovableChannelHan
         self.deadline = context.eventLoop.now + self.readTimeout
         switch Self.unwrapInboundIn(data) {
         case .head(let head, let heads):
-            let action = self.machine.responseHead(statusCode: head.statusCode)
-            if head.statusCode >= 200 { self.responseHead = (head, heads) }
-            self.perform(action, context: context)
-        case .body(let buffer):
-            if self.responseBody.readableBytes + buffer.readableBytes > self.maxBodyBytes {
-                self.perform(self.machine.malformed("an answer body over \(self.maxBodyBytes) bytes"), context: context)
-                return
+            switch self.machine.responseHead(statusCode: head.statusCode) {
+            case .sendRest: receiver.icapContinue()
+            case .deliverHead: receiver.icapResponseHead(head, heads)
+            case let other: self.perform(other, context: context)
             }
-            var buffer = buffer
-            self.responseBody.writeBuffer(&buffer)
+        case .body(let buffer):
+            switch self.machine.responseBody() {
+            case .deliverBody: receiver.icapResponseBody(buffer)
+            case let other: self.perform(other, context: context)
+            }
         case .end:
             self.perform(self.machine.responseEnd(), context: context)
         }
@@ -100,6 +142,19 @@ public final class ICAPClientHandler: ChannelInboundHandler, RemovableChannelHan
     public func channelReadComplete(context: ChannelHandlerContext) {
         if self.deadline != nil { self.deadline = context.eventLoop.now + self.readTimeout }
         context.fireChannelReadComplete()
+    }
+
+    public func read(context: ChannelHandlerContext) {
+        if let receiver = self.receiver, !receiver.icapMayRead {
+            self.pendingRead = true
+            return
+        }
+        context.read()
+    }
+
+    public func channelWritabilityChanged(context: ChannelHandlerContext) {
+        self.receiver?.icapWritabilityChanged(isWritable: context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
     }
 
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -123,28 +178,26 @@ public final class ICAPClientHandler: ChannelInboundHandler, RemovableChannelHan
 
     private func perform(_ action: ICAPClientExchangeStateMachine.Action, context: ChannelHandlerContext) {
         switch action {
-        case .none:
+        case .none, .sendRest, .deliverHead, .deliverBody:
             break
-        case .sendRest:
-            if let rest = self.rest, rest.readableBytes > 0 {
-                context.write(Self.wrapOutboundOut(.body(rest)), promise: nil)
+        case .deliverEnd(let reusable):
+            self.deadline = nil
+            let receiver = self.receiver
+            self.receiver = nil
+            if !reusable {
+                // The service answered before the request's end was written: the stream is
+                // out of step, so the connection goes.
+                self.isOpen = false
+                context.close(promise: nil)
             }
-            self.rest = nil
-            context.writeAndFlush(Self.wrapOutboundOut(.end), promise: nil)
-        case .deliver:
-            self.stopDeadline()
-            guard let completion = self.completion, let (head, heads) = self.responseHead else { return }
-            self.completion = nil
-            let body = self.responseBody
-            self.responseBody = ByteBuffer()
-            completion(.success(ICAPClientResponse(head: head, heads: heads, body: body)))
+            receiver?.icapExchangeEnded()
         case .fail(let error):
-            self.stopDeadline()
+            self.deadline = nil
             self.isOpen = false
-            let completion = self.completion
-            self.completion = nil
+            let receiver = self.receiver
+            self.receiver = nil
             context.close(promise: nil)
-            completion?(.failure(error))
+            receiver?.icapExchangeFailed(error)
         }
     }
 
@@ -166,17 +219,20 @@ public final class ICAPClientHandler: ChannelInboundHandler, RemovableChannelHan
     }
 
     private func checkDeadline() {
-        guard let deadline = self.deadline, let context = self.context else { return }
+        guard let deadline = self.deadline, self.receiver != nil, let context = self.context else { return }
         let now = context.eventLoop.now
+        // Time spent waiting on our side (the body still streaming in, reads held for a slow
+        // receiver) is not the service's: the deadline moves on.
+        if !self.machine.awaitsService || self.pendingRead {
+            self.deadline = now + self.readTimeout
+            self.scheduleCheck(in: self.readTimeout, context: context)
+            return
+        }
         if now < deadline {
             self.scheduleCheck(in: deadline - now, context: context)
             return
         }
         self.perform(self.machine.readTimedOut(), context: context)
-    }
-
-    private func stopDeadline() {
-        self.deadline = nil
     }
 }
 
