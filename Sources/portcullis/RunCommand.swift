@@ -62,7 +62,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("icap-service"),
         help:
-            "A remote ICAP service to consult before forwarding, 'reqmod icap://HOST[:PORT]/SERVICE [bypass=on|off] [preview=N] [name=NAME]'; repeatable, in chain order (only reqmod for now). Default: none."
+            "A remote ICAP service, 'reqmod|respmod icap://HOST[:PORT]/SERVICE [bypass=on|off] [preview=N] [name=NAME]': reqmod services see each request before it is forwarded, respmod services each response as it streams back; repeatable, in chain order. Default: none."
     )
     var icapServices: [String] = []
 

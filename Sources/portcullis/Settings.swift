@@ -40,12 +40,7 @@ struct Settings {
         }
         if let services = try await settings.list("icap-services") {
             self.proxy.icapServices = try services.map { entry in
-                let service = try settings.parse("icap-services", entry) { try ICAPServiceConfiguration(parsing: $0) }
-                guard service.method == .reqmod else {
-                    throw SettingsError(
-                        key: "icap-services", problem: "'\(entry)': respmod services are not yet supported")
-                }
-                return service
+                try settings.parse("icap-services", entry) { try ICAPServiceConfiguration(parsing: $0) }
             }
         }
         if let ports = try await settings.list("connect-ports") {

@@ -33,6 +33,13 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var bodyGatherDeadline: Scheduled<Void>?
     /// The policy's decision on the request in flight.
     private var policyOutcome: PolicyGate.Outcome?
+    /// The RESPMOD services the response in flight streams through, first (fed by the origin)
+    /// to last (feeding this handler); empty when the response is not adapted.
+    private var responseStages: [RESPMODStage] = []
+    /// While the response is adapted: whether the origin connection may be pooled once its
+    /// own response has been read in full (and how that response is framed).
+    private var originResponseReusable = false
+    private var originResponseFraming = BodyFraming.none
 
     /// The origin connection of the exchange in flight.
     private var origin: (channel: any Channel, handler: OriginConnectionHandler, key: OriginPool.Key, reused: Bool)?
@@ -174,12 +181,15 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable { self.origin?.handler.resumeReading() }
+        if context.channel.isWritable {
+            if let last = self.responseStages.last { last.resume() } else { self.origin?.handler.resumeReading() }
+        }
         context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         self.bodyGatherDeadline?.cancel()
+        self.endResponseAdaptation()
         self.perform(self.machine.clientClosed())
         context.fireChannelInactive()
     }
@@ -297,6 +307,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .connectTunnel(let target):
             self.openTunnel(to: target, context: context)
         case .respondLocally(let page, let reason, let url, let closeAfter):
+            self.endResponseAdaptation()
             self.abandonOrigin()
             self.writeLocalPage(page, reason: reason, url: url, closeAfter: closeAfter)
         case .answer(let head, let body, let closeAfter):
@@ -363,6 +374,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 self.resumeClientReadIfPossible()
             }
         case .abort(let closeOrigin):
+            self.endResponseAdaptation()
             if closeOrigin { self.abandonOrigin() }
             self.logExchange(action: "TCP_MISS_ABORTED")
             // What was already received goes out before the close that tells the client the
@@ -435,6 +447,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     private func finishResponse(reuseOrigin: Bool, keepClient: Bool, context: ChannelHandlerContext) {
+        // An adapted response can end before the origin's (a block page for a download): an
+        // origin still attached then is mid-response, and goes.
+        let reuseOrigin = reuseOrigin && self.responseStages.isEmpty
+        self.endResponseAdaptation()
         if let origin = self.origin {
             self.origin = nil
             origin.handler.delegate = nil
@@ -519,7 +535,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// `maxAdaptedBodyBytes` once the body is in. A larger `Content-Length` skips them at once, a
     /// chunked body once it outgrows the limit (no streaming yet).
     private func adaptation(for disposition: RequestDisposition) -> Adaptation {
-        guard self.icapServices != nil else { return .skip }
+        guard let services = self.icapServices, !services.clients.isEmpty else { return .skip }
         switch disposition {
         case .tunnel:
             return .now
@@ -756,9 +772,23 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 extension ClientConnectionHandler: OriginConnectionDelegate {
     func originReceived(_ event: OriginResponseEvent) {
         switch event {
-        case .head(let head), .informational(let head): self.perform(self.machine.responseHead(head))
-        case .body(let buffer): self.perform(self.machine.responseBody(buffer))
-        case .end: self.perform(self.machine.responseEnd())
+        case .informational(let head):
+            self.perform(self.machine.responseHead(head))
+        case .head(let head):
+            if !self.startResponseAdaptation(head) { self.perform(self.machine.responseHead(head)) }
+        case .body(let buffer):
+            if let first = self.responseStages.first {
+                first.streamBody(buffer)
+            } else {
+                self.perform(self.machine.responseBody(buffer))
+            }
+        case .end:
+            if let first = self.responseStages.first {
+                self.releaseOriginAfterItsResponse()
+                first.streamEnd()
+            } else {
+                self.perform(self.machine.responseEnd())
+            }
         }
     }
 
@@ -775,6 +805,14 @@ extension ClientConnectionHandler: OriginConnectionDelegate {
     func originEnded(error: (any Error)?) {
         let reused = self.origin?.reused ?? false
         self.origin = nil
+        if let first = self.responseStages.first {
+            if error == nil && self.originResponseFraming == .untilClose {
+                first.streamEnd()
+            } else {
+                first.streamFailed(error.map { "the origin failed mid-response: \($0)" } ?? "the origin closed mid-response")
+            }
+            return
+        }
         // A reused connection the origin closed or reset as the request went out (the
         // keep-alive race): nothing of a response came back, so the request may go again.
         let stale = error == nil || error is IOError || error is ChannelError
@@ -788,7 +826,102 @@ extension ClientConnectionHandler: OriginConnectionDelegate {
         self.perform(self.machine.originEnded(error: error))
     }
 
-    var mayReadOrigin: Bool { self.context?.channel.isWritable ?? false }
+    var mayReadOrigin: Bool { self.responseStages.first?.mayTakeBody ?? (self.context?.channel.isWritable ?? false) }
+}
+
+// MARK: remote RESPMOD services
+
+extension ClientConnectionHandler: ResponseStreamSink {
+    /// Sends the origin's response through the RESPMOD services, if any are configured and it
+    /// is a response they can see (not a 101 switch, and only to a forwarded request).
+    fileprivate func startResponseAdaptation(_ head: OriginResponseHead) -> Bool {
+        guard let services = self.icapServices, !services.responseClients.isEmpty, head.status != 101,
+            case .forwarding(let plan, _, .awaitingHead) = self.machine.state
+        else { return false }
+        let requestWasHEAD = plan.method == .HEAD
+        self.originResponseFraming = head.fields.responseFraming(status: head.status, requestWasHEAD: requestWasHEAD)
+        self.originResponseReusable =
+            head.fields.wantsKeepAlive(minorVersion: head.minorVersion) && self.originResponseFraming != .untilClose
+        var downstream: any ResponseStreamSink = self
+        var stages: [RESPMODStage] = []
+        for client in services.responseClients.reversed() {
+            let stage = RESPMODStage(
+                client: client, downstream: downstream, request: plan.clientHead, requestWasHEAD: requestWasHEAD,
+                clientIP: self.clientIP)
+            stages.insert(stage, at: 0)
+            downstream = stage
+        }
+        for (index, stage) in stages.enumerated() {
+            if index == 0 {
+                stage.resumeUpstream = { [weak self] in self?.origin?.handler.resumeReading() }
+                stage.dropUpstream = { [weak self] in self?.abandonOrigin() }
+            } else {
+                let previous = stages[index - 1]
+                stage.resumeUpstream = { [weak previous] in previous?.resume() }
+                stage.dropUpstream = { [weak previous] in previous?.outputNotNeeded() }
+            }
+        }
+        self.responseStages = stages
+        stages[0].streamHead(head)
+        return true
+    }
+
+    /// The origin's own response is read in full while the services still work on it: the
+    /// origin connection goes back to the pool (or closes) now.
+    private func releaseOriginAfterItsResponse() {
+        guard let origin = self.origin else { return }
+        self.origin = nil
+        origin.handler.delegate = nil
+        var requestComplete = false
+        if case .forwarding(_, let complete, _) = self.machine.state { requestComplete = complete }
+        if self.originResponseReusable && requestComplete {
+            self.pool.release(origin.channel, handler: origin.handler, key: origin.key)
+        } else {
+            origin.channel.close(promise: nil)
+        }
+    }
+
+    /// The response's services are done with (or given up): their notes go to the access log
+    /// and any exchange still running is abandoned.
+    fileprivate func endResponseAdaptation() {
+        guard !self.responseStages.isEmpty else { return }
+        let stages = self.responseStages
+        self.responseStages = []
+        let notes = stages.compactMap(\.note)
+        if !notes.isEmpty {
+            self.record.policy = (self.record.policy.map { $0 + "," } ?? "") + "icap=" + notes.joined(separator: ",")
+        }
+        for stage in stages { stage.cancel() }
+    }
+
+    func streamHead(_ head: OriginResponseHead) {
+        self.perform(self.machine.responseHead(head))
+        self.flushClientNow()
+    }
+
+    func streamBody(_ buffer: ByteBuffer) {
+        self.perform(self.machine.responseBody(buffer))
+        self.flushClientNow()
+    }
+
+    func streamEnd() {
+        self.perform(self.machine.responseEnd())
+    }
+
+    func streamFailed(_ reason: String) {
+        self.logger.debug("ICAP RESPMOD failed", metadata: ["reason": "\(reason)"])
+        self.perform(self.machine.responseAdaptationFailed(reason: reason))
+    }
+
+    var mayTakeBody: Bool { self.context?.channel.isWritable ?? false }
+
+    /// What an ICAP service sent arrives outside the origin's and the client's read bursts:
+    /// nothing else would flush it.
+    private func flushClientNow() {
+        guard self.clientNeedsFlush, let context = self.context else { return }
+        self.clientNeedsFlush = false
+        context.flush()
+    }
 }
 
 @available(*, unavailable)

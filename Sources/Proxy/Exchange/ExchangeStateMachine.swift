@@ -326,6 +326,22 @@ struct ExchangeStateMachine {
         }
     }
 
+    /// A RESPMOD service could not adapt the response: before its head went out the client
+    /// gets a 503 page, after it the connection closes (the response cannot complete).
+    mutating func responseAdaptationFailed(reason: String) -> Action {
+        switch self.state {
+        case .forwarding(let plan, let complete, .awaitingHead):
+            self.state = .answeredLocally(requestComplete: complete, responseWritten: false, closeAfter: !complete)
+            return .respondLocally(
+                .serviceUnavailable, reason: reason, url: plan.target.absoluteURL, closeAfter: !complete)
+        case .forwarding(_, _, .streaming):
+            self.state = .closed
+            return .abort(closeOrigin: true)
+        default:
+            return .none
+        }
+    }
+
     /// A reused pooled connection closed before answering (the origin timed it out just as we
     /// sent): a request without a body is safe to send again on a fresh connection.
     mutating func retryOnFreshConnection() -> Action {

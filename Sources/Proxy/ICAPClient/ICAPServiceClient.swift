@@ -10,7 +10,7 @@ import NIOPosix
 /// Loop-bound: every method runs on `loop`.
 final class ICAPServiceClient {
     typealias Completion = (Result<ICAPClientResponse, ICAPClientError>) -> Void
-    private typealias Connection = (channel: any Channel, handler: ICAPClientHandler)
+    typealias Connection = (channel: any Channel, handler: ICAPClientHandler)
 
     let configuration: ICAPServiceConfiguration
     let loop: any EventLoop
@@ -27,6 +27,9 @@ final class ICAPServiceClient {
     private(set) var options: ICAPOptions?
     private(set) var istag: String?
     private var refresh: Scheduled<Void>?
+    /// An OPTIONS request is in flight; `optionsWaiters` go on once it is answered (or fails).
+    private var optionsInFlight = false
+    private var optionsWaiters: [() -> Void] = []
     private var isClosed = false
     /// Connections open or being opened, idle ones included.
     private(set) var openConnections = 0
@@ -34,13 +37,11 @@ final class ICAPServiceClient {
     private var waiters = CircularBuffer<Waiter>()
 
     private final class Waiter {
-        let request: ICAPClientRequest
-        let completion: Completion
+        let ready: (Result<Lease, ICAPClientError>) -> Void
         var timer: Scheduled<Void>?
 
-        init(request: ICAPClientRequest, completion: @escaping Completion) {
-            self.request = request
-            self.completion = completion
+        init(ready: @escaping (Result<Lease, ICAPClientError>) -> Void) {
+            self.ready = ready
         }
     }
 
@@ -69,27 +70,65 @@ final class ICAPServiceClient {
     /// Body bytes to preview: the configured size, else what OPTIONS asked for.
     var previewSize: Int? { self.configuration.preview ?? self.options?.preview }
 
-    /// Sends `request` if the breaker lets it; an answer other than 200 or 204 is a failure.
+    /// Sends `request` whole if the breaker lets it and gathers the answer; an answer other
+    /// than 200 or 204 is a failure. A reused connection found closed before answering (the
+    /// service timed it out as we sent) is retried once on a new one.
     func exchange(_ request: ICAPClientRequest, completion: @escaping Completion) {
-        self.loop.preconditionInEventLoop()
-        guard self.breaker.permitsRequest(at: self.loop.now) else {
-            completion(.failure(.suspended))
-            return
-        }
-        self.send(request) { result in
-            switch result {
-            case .success(let response) where response.head.statusCode == 200 || response.head.statusCode == 204:
-                if let tag = response.head.istag { self.istag = tag }
-                self.note(self.breaker.recordSuccess())
-                completion(.success(response))
-            case .success(let response):
-                self.note(self.breaker.recordFailure(at: self.loop.now))
-                completion(.failure(.status(response.head.statusCode)))
+        self.acquire(waitForOptions: request.head.method != .options) { acquired in
+            switch acquired {
             case .failure(let error):
-                self.note(self.breaker.recordFailure(at: self.loop.now))
+                // A suspension is the breaker's own answer, not another failure to count.
+                if error != .suspended { self.noteFailure() }
                 completion(.failure(error))
+            case .success(let lease):
+                self.run(request, on: lease.connection) { result in
+                    if case .failure(let error) = result, error == .closed, lease.reused {
+                        self.acquire(fresh: true) { again in
+                            switch again {
+                            case .failure(let error):
+                                self.finish(.failure(error), completion: completion)
+                            case .success(let lease):
+                                self.run(request, on: lease.connection) { self.finish($0, completion: completion) }
+                            }
+                        }
+                    } else {
+                        self.finish(result, completion: completion)
+                    }
+                }
             }
         }
+    }
+
+    private func run(_ request: ICAPClientRequest, on connection: Connection, completion: @escaping Completion) {
+        connection.handler.run(request) { result in
+            self.release(connection)
+            completion(result)
+        }
+    }
+
+    private func finish(_ result: Result<ICAPClientResponse, ICAPClientError>, completion: Completion) {
+        switch result {
+        case .success(let response) where response.head.statusCode == 200 || response.head.statusCode == 204:
+            self.noteSuccess(istag: response.head.istag)
+            completion(.success(response))
+        case .success(let response):
+            self.noteFailure()
+            completion(.failure(.status(response.head.statusCode)))
+        case .failure(let error):
+            self.noteFailure()
+            completion(.failure(error))
+        }
+    }
+
+    /// An exchange went well: the breaker closes, the ISTag is kept.
+    func noteSuccess(istag: String?) {
+        if let istag { self.istag = istag }
+        self.note(self.breaker.recordSuccess())
+    }
+
+    /// An exchange failed: the breaker counts it.
+    func noteFailure() {
+        self.note(self.breaker.recordFailure(at: self.loop.now))
     }
 
     private func note(_ transition: ServiceCircuitBreaker.Transition) {
@@ -110,40 +149,72 @@ final class ICAPServiceClient {
 
     // MARK: connections
 
-    /// Runs `request` on an idle connection, or a new one. A reused connection found closed
-    /// before answering (the service timed it out as we sent) is retried once on a new one.
-    private func send(_ request: ICAPClientRequest, completion: @escaping Completion) {
-        while let connection = self.idle.popLast() {
-            guard connection.handler.isReusable else {
-                connection.channel.close(promise: nil)
-                continue
-            }
-            self.run(request, on: connection) { result in
-                if case .failure(let error) = result, error == .closed {
-                    self.sendOnNewConnection(request, completion: completion)
-                } else {
-                    completion(result)
+    /// A connection lent for one exchange; give it back with `release` when the exchange ends.
+    struct Lease {
+        let connection: Connection
+        /// It served an exchange before (it may have been closed by the service meanwhile).
+        let reused: Bool
+    }
+
+    /// Lends an idle connection, or opens one (`fresh`: always), once the breaker lets a
+    /// request through and the connection limit allows; waits for a free one at the limit,
+    /// for at most the read timeout.
+    func acquire(
+        fresh: Bool = false, waitForOptions: Bool = true, _ ready: @escaping (Result<Lease, ICAPClientError>) -> Void
+    ) {
+        self.loop.preconditionInEventLoop()
+        if waitForOptions && self.options == nil && self.optionsInFlight {
+            // The first OPTIONS are on their way (at start): they say how large a preview the
+            // service wants, so the first exchanges wait for them (as long as they take).
+            self.optionsWaiters.append { self.acquire(fresh: fresh, waitForOptions: false, ready) }
+            return
+        }
+        guard self.breaker.permitsRequest(at: self.loop.now) else {
+            ready(.failure(.suspended))
+            return
+        }
+        if !fresh {
+            while let connection = self.idle.popLast() {
+                if connection.handler.isReusable {
+                    ready(.success(Lease(connection: connection, reused: true)))
+                    return
                 }
+                connection.channel.close(promise: nil)
             }
+        }
+        if !fresh, let limit = self.connectionLimit, self.openConnections >= limit {
+            self.wait(ready)
             return
         }
-        if let limit = self.connectionLimit, self.openConnections >= limit {
-            self.wait(request, completion: completion)
+        self.openNew(ready)
+    }
+
+    /// Takes back a connection after its exchange: to a waiting request, to the idle list, or
+    /// closed (not reusable, over the idle cap, or shutting down).
+    func release(_ connection: Connection) {
+        guard connection.handler.isReusable, !self.isClosed else {
+            connection.channel.close(promise: nil)
             return
         }
-        self.sendOnNewConnection(request, completion: completion)
+        if let waiter = self.nextWaiter() {
+            waiter.ready(.success(Lease(connection: connection, reused: true)))
+        } else if self.idle.count < self.maxIdle {
+            self.idle.append(connection)
+        } else {
+            connection.channel.close(promise: nil)
+        }
     }
 
     /// Queues a request until a connection is free, for at most the read timeout.
-    private func wait(_ request: ICAPClientRequest, completion: @escaping Completion) {
-        let waiter = Waiter(request: request, completion: completion)
+    private func wait(_ ready: @escaping (Result<Lease, ICAPClientError>) -> Void) {
+        let waiter = Waiter(ready: ready)
         self.waiters.append(waiter)
         let loopBound = NIOLoopBound((self, waiter), eventLoop: self.loop)
         waiter.timer = self.loop.scheduleTask(in: self.readTimeout) {
             let (this, waiter) = loopBound.value
             guard let index = this.waiters.firstIndex(where: { $0 === waiter }) else { return }
             this.waiters.remove(at: index)
-            waiter.completion(.failure(.timeout))
+            waiter.ready(.failure(.timeout))
         }
     }
 
@@ -158,42 +229,24 @@ final class ICAPServiceClient {
     private func connectionGone() {
         self.openConnections -= 1
         while self.connectionLimit.map({ self.openConnections < $0 }) ?? true, let waiter = self.nextWaiter() {
-            self.sendOnNewConnection(waiter.request, completion: waiter.completion)
+            self.openNew(waiter.ready)
         }
     }
 
-    private func sendOnNewConnection(_ request: ICAPClientRequest, completion: @escaping Completion) {
+    private func openNew(_ ready: @escaping (Result<Lease, ICAPClientError>) -> Void) {
         self.openConnections += 1
-        let loopBound = NIOLoopBound((self, completion), eventLoop: self.loop)
+        let loopBound = NIOLoopBound((self, ready), eventLoop: self.loop)
         self.connect().whenComplete { result in
-            let (this, completion) = loopBound.value
+            let (this, ready) = loopBound.value
             switch result {
             case .success(let connection):
                 let bound = NIOLoopBound(this, eventLoop: this.loop)
                 connection.channel.closeFuture.whenComplete { _ in bound.value.connectionGone() }
-                this.run(request, on: connection, completion: completion)
+                ready(.success(Lease(connection: connection, reused: false)))
             case .failure(let error):
-                completion(.failure(.connect("\(error)")))
                 this.connectionGone()
+                ready(.failure(.connect("\(error)")))
             }
-        }
-    }
-
-    private func run(_ request: ICAPClientRequest, on connection: Connection, completion: @escaping Completion) {
-        connection.handler.run(request) { result in
-            if case .success = result, connection.handler.isReusable, !self.isClosed {
-                if let waiter = self.nextWaiter() {
-                    // A request waited for a connection: this one is free now.
-                    self.run(waiter.request, on: connection, completion: waiter.completion)
-                } else if self.idle.count < self.maxIdle {
-                    self.idle.append(connection)
-                } else {
-                    connection.channel.close(promise: nil)
-                }
-            } else if case .success = result {
-                connection.channel.close(promise: nil)
-            }
-            completion(result)
         }
     }
 
@@ -229,7 +282,14 @@ final class ICAPServiceClient {
         var headers = ICAPHeaders()
         headers.add(name: "Host", value: self.hostHeader)
         let head = ICAPRequestHead(method: .options, uri: self.configuration.url, headers: headers)
-        self.send(ICAPClientRequest(head: head, heads: .none)) { result in
+        self.optionsInFlight = true
+        self.exchange(ICAPClientRequest(head: head, heads: .none)) { result in
+            self.optionsInFlight = false
+            defer {
+                let waiters = self.optionsWaiters
+                self.optionsWaiters = []
+                for waiter in waiters { waiter() }
+            }
             var ttl: TimeAmount = .seconds(60)
             switch result {
             case .success(let response):
@@ -265,7 +325,7 @@ final class ICAPServiceClient {
         self.refresh = nil
         for connection in self.idle { connection.channel.close(promise: nil) }
         self.idle.removeAll()
-        while let waiter = self.nextWaiter() { waiter.completion(.failure(.closed)) }
+        while let waiter = self.nextWaiter() { waiter.ready(.failure(.closed)) }
     }
 }
 

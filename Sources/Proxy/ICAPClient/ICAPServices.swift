@@ -3,15 +3,20 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// The configured REQMOD services of one event loop, in chain order. Loop-bound.
+/// The configured ICAP services of one event loop: REQMOD and RESPMOD, each in chain order.
+/// Loop-bound.
 final class ICAPServices {
+    /// The REQMOD services, asked about each request in this order.
     let clients: [ICAPServiceClient]
+    /// The RESPMOD services, each response streaming through them in this order.
+    let responseClients: [ICAPServiceClient]
 
-    init(clients: [ICAPServiceClient]) {
+    init(clients: [ICAPServiceClient], responseClients: [ICAPServiceClient] = []) {
         self.clients = clients
+        self.responseClients = responseClients
     }
 
-    var isEmpty: Bool { self.clients.isEmpty }
+    var isEmpty: Bool { self.clients.isEmpty && self.responseClients.isEmpty }
 
     /// Runs `head` and `body` (nil: none) through every service in order and calls
     /// `completion` with the outcome and the access log note (`icap=name:204,…`).
@@ -82,12 +87,14 @@ struct ICAPServiceGroups: Sendable {
     ) {
         let loopCount = Array(group.makeIterator()).count
         self.services = PerEventLoop(group: group) { loop in
-            ICAPServices(
-                clients: configurations.filter { $0.method == .reqmod }.map {
-                    ICAPServiceClient(
-                        configuration: $0, loop: loop, loopCount: loopCount, connectTimeout: connectTimeout,
-                        readTimeout: readTimeout, logger: logger)
-                })
+            let clients = configurations.map {
+                ICAPServiceClient(
+                    configuration: $0, loop: loop, loopCount: loopCount, connectTimeout: connectTimeout,
+                    readTimeout: readTimeout, logger: logger)
+            }
+            return ICAPServices(
+                clients: clients.filter { $0.configuration.method == .reqmod },
+                responseClients: clients.filter { $0.configuration.method == .respmod })
         }
     }
 
@@ -98,14 +105,14 @@ struct ICAPServiceGroups: Sendable {
     /// Fetches every service's OPTIONS on every loop (in the background).
     func start(group: any EventLoopGroup) {
         self.services.onEachLoopLater { services in
-            for client in services.clients { client.fetchOptions() }
+            for client in services.clients + services.responseClients { client.fetchOptions() }
         }
     }
 
     /// Closes idle service connections on every loop (shutdown).
     func closeAll(group: any EventLoopGroup) async {
         await self.services.onEachLoop { services in
-            for client in services.clients { client.close() }
+            for client in services.clients + services.responseClients { client.close() }
         }
     }
 }

@@ -6,7 +6,9 @@ import Policy
 
 /// The policy as an ICAP service: REQMOD decides the encapsulated request with the same
 /// snapshot and rules as the proxy, and answers with the block page (request satisfaction),
-/// the redirect, the intercepted request, or "unchanged". RESPMOD has nothing to change yet.
+/// the redirect, the intercepted request, or "unchanged". RESPMOD decides the request the
+/// response answers the same way: a denied one is answered with the block page instead, a
+/// redirected one with the redirect; anything else goes on unchanged.
 /// One per ICAP connection, used on its event loop.
 struct ICAPPolicyAdapter: ICAPServerAdapter {
     let policy: LoopPolicy
@@ -49,7 +51,11 @@ struct ICAPPolicyAdapter: ICAPServerAdapter {
     )
         -> ICAPAdaptation
     {
-        .unchanged
+        guard let request else { return .unchanged }
+        switch self.adaptRequest(request, icap: icap) {
+        case .respond(let head, let body): return .respond(head, body: body)
+        default: return .unchanged
+        }
     }
 
     /// The facts of an encapsulated request: absolute-form (what Squid sends), a CONNECT's

@@ -41,7 +41,7 @@ extension Integration {
                 ([], ["PORTCULLIS_MAX_HEADER_BYTES": "10"], "max-header-bytes"),
                 (["--icap-service", "reqmod http://127.0.0.1/echo"], [:], "icap-services"),
                 ([], ["PORTCULLIS_ICAP_SERVICES": "reqmod icap://127.0.0.1/echo bypass=maybe"], "icap-services"),
-                (["--icap-service", "respmod icap://127.0.0.1/echo"], [:], "icap-services"),
+                (["--icap-service", "options icap://127.0.0.1/echo"], [:], "icap-services"),
             ]
             for (arguments, environment, key) in cases {
                 let result = try Subprocess.run(
