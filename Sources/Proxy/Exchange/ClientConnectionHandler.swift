@@ -29,8 +29,16 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private let clientAddress: IPAddress128?
     /// The head being adapted by the REQMOD services.
     private var adaptingHead: HTTPRequestHead?
-    /// While a body is gathered for the REQMOD services: the deadline for it to arrive in full.
-    private var bodyGatherDeadline: Scheduled<Void>?
+    /// The REQMOD services a request body streams through, first (fed by the client) to last
+    /// (feeding this handler); empty when the request has no body or is not adapted.
+    private var requestStages: [REQMODStage] = []
+    /// Whether the client's request body has ended (while it streams through `requestStages`).
+    private var clientBodyEnded = false
+    /// While the services wait for more of a streaming body: when the client last sent some,
+    /// and the check that a stalled one gets a 408 (nothing else bounds a client that stalls
+    /// before the request reaches an origin).
+    private var clientBodyLastSeen = NIODeadline.now()
+    private var clientBodyStallCheck: Scheduled<Void>?
     /// The policy's decision on the request in flight.
     private var policyOutcome: PolicyGate.Outcome?
     /// The RESPMOD services the response in flight streams through, first (fed by the origin)
@@ -75,8 +83,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         self.logger = logger
         self.machine = ExchangeStateMachine(
             maxRequestBodyBytes: environment.configuration.maxRequestBodyBytes,
-            viaName: environment.configuration.viaName, maxAdaptedBodyBytes: Self.maxAdaptedBodyBytes,
-            adaptationIsEssential: icapServices?.clients.contains { !$0.configuration.bypass } ?? false)
+            viaName: environment.configuration.viaName)
         self.clientAddress = clientAddress.flatMap { IPAddress128($0) }
         self.clientIP = self.clientAddress?.description ?? "-"
         self.clientAllowed =
@@ -128,31 +135,29 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             if case .reject = disposition {
                 unreadBytesMayFollow = !self.clientAllowed || head.method == .CONNECT || Self.mayHaveBody(head)
             }
-            var adaptation = self.adaptation(for: disposition)
-            if adaptation == .refuse {
-                // A body an essential service cannot be sent: refused, not passed unseen.
-                disposition = .reject(
-                    .serviceUnavailable,
-                    reason:
-                        "the request body is larger than the \(Self.maxAdaptedBodyBytes) bytes the content inspection service can be sent",
-                    url: head.uri)
-                unreadBytesMayFollow = true
-                adaptation = .skip
-            }
-            let adapt = adaptation != .skip
-            if adapt {
+            let adaptation = self.adaptation(for: disposition)
+            self.clientBodyEnded = adaptation != .streamed
+            if adaptation != .skip {
                 self.adaptingHead = head
                 // CONNECT: the bytes behind it are tunnel bytes, as in `openTunnel`.
                 if head.method == .CONNECT { self.headGuard.holdForTunnel() }
-                if adaptation == .afterBody { self.armBodyGatherDeadline() }
             }
             self.perform(
                 self.machine.requestHead(
-                    disposition, unreadBytesMayFollow: unreadBytesMayFollow, adapt: adapt,
-                    bodyFirst: adaptation == .afterBody))
+                    disposition, unreadBytesMayFollow: unreadBytesMayFollow, adapt: adaptation != .skip))
         case .body(let buffer):
-            self.perform(self.machine.requestBody(buffer))
+            if let first = self.requestStages.first, !self.clientBodyEnded {
+                self.clientBodyLastSeen = .now()
+                first.requestBody(buffer)
+            } else {
+                self.perform(self.machine.requestBody(buffer))
+            }
         case .end:
+            if let first = self.requestStages.first, !self.clientBodyEnded {
+                self.clientBodyEnded = true
+                first.requestEnd()
+                return
+            }
             if let plan = self.machine.planInFlight, plan.upgrade != nil {
                 // What follows an upgrade request is the new protocol's, or nothing: keep it
                 // (and an early EOF) from the HTTP decoder until the origin answers.
@@ -188,8 +193,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.bodyGatherDeadline?.cancel()
-        self.endResponseAdaptation()
+        self.endAdaptations()
         self.perform(self.machine.clientClosed())
         context.fireChannelInactive()
     }
@@ -249,11 +253,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private var mayReadClient: Bool {
         if !self.pipelined.isEmpty { return false }
+        if let first = self.requestStages.first, !self.clientBodyEnded { return first.mayTakeRequestBody }
+        return self.machineMayReadClient
+    }
+
+    /// Whether the exchange in flight can take more of the client's bytes.
+    private var machineMayReadClient: Bool {
         switch self.machine.state {
         case .idle, .answeredLocally, .closed:
             return true
-        case .adapting(_, _, let requestComplete, _):
-            // A body gathered for the services is read on (it is small, see `adaptation(for:)`).
+        case .adapting(_, let requestComplete):
+            // Adapted whole: a CONNECT or a bodiless request, whose end may still be read.
+            // (A body streams to the services, gated by `requestStages` instead.)
             return !requestComplete
         case .connecting, .tunnelling:
             return false
@@ -293,24 +304,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch action {
         case .none:
             break
-        case .adaptRequest(let body):
-            self.adaptRequest(body: body)
-        case .adaptationSkipped(let plan):
-            self.bodyGatherDeadline?.cancel()
-            self.bodyGatherDeadline = nil
-            self.adaptingHead = nil
-            self.logger.debug("ICAP services skipped for a request body over the limit")
-            self.record.policy = (self.record.policy.map { $0 + "," } ?? "") + "icap=skipped"
-            self.connectOrigin(plan, fresh: false, context: context)
+        case .adaptRequest:
+            self.adaptRequest()
         case .connectOrigin(let plan, let fresh):
             self.connectOrigin(plan, fresh: fresh, context: context)
         case .connectTunnel(let target):
             self.openTunnel(to: target, context: context)
         case .respondLocally(let page, let reason, let url, let closeAfter):
-            self.endResponseAdaptation()
+            self.endAdaptations()
             self.abandonOrigin()
             self.writeLocalPage(page, reason: reason, url: url, closeAfter: closeAfter)
         case .answer(let head, let body, let closeAfter):
+            self.endAdaptations()
             self.record.status = Int(head.status.code)
             self.record.action = "TCP_MISS"
             self.writeComplete(head: head, body: body, closeAfter: closeAfter)
@@ -325,6 +330,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 origin.handler.write(last)
             }
             self.flushOrigin(origin.handler)
+            // The body still to come flows now: from the client, or from the services.
+            self.requestStages.last?.resume()
             self.resumeClientReadIfPossible()
         case .sendBody(let buffer):
             guard let origin = self.origin else { return }
@@ -374,7 +381,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 self.resumeClientReadIfPossible()
             }
         case .abort(let closeOrigin):
-            self.endResponseAdaptation()
+            self.endAdaptations()
             if closeOrigin { self.abandonOrigin() }
             self.logExchange(action: "TCP_MISS_ABORTED")
             // What was already received goes out before the close that tells the client the
@@ -450,7 +457,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         // An adapted response can end before the origin's (a block page for a download): an
         // origin still attached then is mid-response, and goes.
         let reuseOrigin = reuseOrigin && self.responseStages.isEmpty
-        self.endResponseAdaptation()
+        // A response that ends before the client's body did (the origin did not wait for it):
+        // the rest of the body is still on its way, so the connection cannot carry another request.
+        let keepClient = keepClient && self.clientBodyEnded
+        self.endAdaptations()
         if let origin = self.origin {
             self.origin = nil
             origin.handler.delegate = nil
@@ -519,21 +529,14 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     enum Adaptation {
         case skip
-        /// Refuse the request (503): its body is too large for an essential service.
-        case refuse
-        /// Ask the services about the head now (no body, or CONNECT).
+        /// Ask the services about the head, whole: a bodiless request, or a CONNECT.
         case now
-        /// Gather the body, then ask.
-        case afterBody
+        /// Stream the request's body through the services (`REQMODStage`s).
+        case streamed
     }
 
-    /// Bodies up to this size are gathered and sent to the REQMOD services.
-    static let maxAdaptedBodyBytes: Int64 = 1 << 20
-
-    /// Whether and when the REQMOD services see this request: allowed requests without a body
-    /// (and without an upgrade) and CONNECT at once; those with a body up to
-    /// `maxAdaptedBodyBytes` once the body is in. A larger `Content-Length` skips them at once, a
-    /// chunked body once it outgrows the limit (no streaming yet).
+    /// Whether and how the REQMOD services see this request: an allowed request without a
+    /// body, and a CONNECT, whole and at once; one with a body streams through them.
     private func adaptation(for disposition: RequestDisposition) -> Adaptation {
         guard let services = self.icapServices, !services.clients.isEmpty else { return .skip }
         switch disposition {
@@ -542,51 +545,21 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .forward(let plan):
             guard plan.upgrade == nil else { return .skip }
             switch plan.requestFraming {
-            case .none, .contentLength(0):
-                return .now
-            case .contentLength(let length) where length <= Self.maxAdaptedBodyBytes:
-                return .afterBody
-            case .chunked:
-                // Gathered while it stays under the limit (else forwarded without the services).
-                return .afterBody
-            default:
-                if self.icapServices?.clients.contains(where: { !$0.configuration.bypass }) == true { return .refuse }
-                self.logger.debug("ICAP services skipped for a request body over the limit")
-                return .skip
+            case .none, .contentLength(0): return .now
+            default: return .streamed
             }
         case .reject, .answer:
             return .skip
         }
     }
 
-    /// A body gathered for the services must arrive within `header-timeout`, or the client
-    /// gets a 408 and the connection closes (nothing else bounds a client that stalls here).
-    private func armBodyGatherDeadline() {
-        guard let context = self.context else { return }
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        self.bodyGatherDeadline = context.eventLoop.scheduleTask(in: self.environment.configuration.headerTimeout) {
-            let this = loopBound.value
-            this.bodyGatherDeadline = nil
-            guard case .adapting(_, _, false, false) = this.machine.state else { return }
-            this.machine.requestFailed()
-            this.adaptingHead = nil
-            this.writeLocalPage(
-                .requestTimeout, reason: "the request body did not arrive in time", url: this.record.url,
-                closeAfter: true)
-        }
-    }
-
-    private func adaptRequest(body: [ByteBuffer]) {
-        self.bodyGatherDeadline?.cancel()
-        self.bodyGatherDeadline = nil
+    private func adaptRequest() {
         guard let services = self.icapServices, let head = self.adaptingHead else { return }
-        var whole: ByteBuffer?
-        if let first = body.first {
-            var buffer = first
-            for part in body.dropFirst() { buffer.writeImmutableBuffer(part) }
-            whole = buffer
+        if !self.clientBodyEnded {
+            self.startRequestStages(head, services: services)
+            return
         }
-        services.adaptRequest(head, body: whole, clientIP: self.clientIP) { outcome, note in
+        services.adaptRequest(head, body: nil, clientIP: self.clientIP) { outcome, note in
             self.adaptationDone(outcome, note: note, original: head)
         }
     }
@@ -607,20 +580,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 head.headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
                 newBody = body.readableBytes > 0 ? [body] : []
             }
-            if (head.method == .CONNECT) != isConnect {
-                replacement = .reject(
-                    .serviceUnavailable, reason: "an ICAP service changed a CONNECT into another method or back",
-                    url: original.uri)
-            } else {
-                // The modified request is planned and decided like one from the client.
-                var disposition = self.environment.planner.plan(head, clientIP: self.clientIP)
-                let decided: PolicyGate.Outcome?
-                (disposition, decided) = PolicyGate.apply(
-                    disposition, client: self.clientAddress, snapshot: self.policy.snapshot, now: Date(),
-                    via: self.environment.planner.via.http11)
-                if let decided { self.policyOutcome = decided }
-                replacement = disposition
-            }
+            replacement = self.replan(head, original: original)
         case .respond(let head, let body):
             replacement = .answer(
                 Self.satisfactionHead(
@@ -632,6 +592,84 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 .serviceUnavailable, reason: "ICAP service \(service): \(error)", url: original.uri)
         }
         self.perform(self.machine.adaptationFinished(replacement, body: newBody, unreadBytesMayFollow: isConnect))
+    }
+
+    /// A request a service changed is planned and decided like one from the client.
+    private func replan(_ head: HTTPRequestHead, original: HTTPRequestHead) -> RequestDisposition {
+        guard (head.method == .CONNECT) == (original.method == .CONNECT) else {
+            return .reject(
+                .serviceUnavailable, reason: "an ICAP service changed a CONNECT into another method or back",
+                url: original.uri)
+        }
+        var disposition = self.environment.planner.plan(head, clientIP: self.clientIP)
+        let decided: PolicyGate.Outcome?
+        (disposition, decided) = PolicyGate.apply(
+            disposition, client: self.clientAddress, snapshot: self.policy.snapshot, now: Date(),
+            via: self.environment.planner.via.http11)
+        if let decided { self.policyOutcome = decided }
+        return disposition
+    }
+
+    /// Sends the request's body through the REQMOD services, chained.
+    private func startRequestStages(_ head: HTTPRequestHead, services: ICAPServices) {
+        var downstream: any RequestStreamSink = self
+        var stages: [REQMODStage] = []
+        for client in services.clients.reversed() {
+            let stage = REQMODStage(client: client, downstream: downstream, clientIP: self.clientIP)
+            stages.insert(stage, at: 0)
+            downstream = stage
+        }
+        for (index, stage) in stages.enumerated() {
+            if index == 0 {
+                stage.resumeUpstream = { [weak self] in self?.resumeClientReadIfPossible() }
+            } else {
+                let previous = stages[index - 1]
+                stage.resumeUpstream = { [weak previous] in previous?.resume() }
+            }
+        }
+        self.requestStages = stages
+        self.clientBodyLastSeen = .now()
+        self.scheduleClientBodyStallCheck(in: self.environment.configuration.headerTimeout)
+        stages[0].requestHead(head, modified: false, hasBody: true)
+    }
+
+    /// A client whose body stops while the services still wait for it (for their preview)
+    /// gets a 408 once `header-timeout` passes without a byte; the connection closes.
+    private func scheduleClientBodyStallCheck(in delay: TimeAmount) {
+        guard let context = self.context else { return }
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.clientBodyStallCheck = context.eventLoop.scheduleTask(in: delay) {
+            let this = loopBound.value
+            this.clientBodyStallCheck = nil
+            guard case .adapting = this.machine.state, let first = this.requestStages.first, !this.clientBodyEnded
+            else { return }
+            let timeout = this.environment.configuration.headerTimeout
+            let quietFor = NIODeadline.now() - this.clientBodyLastSeen
+            // Only silence while the services are waiting on the client counts.
+            guard first.mayTakeRequestBody, quietFor >= timeout else {
+                this.scheduleClientBodyStallCheck(in: quietFor >= timeout ? timeout : timeout - quietFor)
+                return
+            }
+            this.machine.requestFailed()
+            this.endAdaptations()
+            this.writeLocalPage(
+                .requestTimeout, reason: "the request body stopped arriving", url: this.record.url, closeAfter: true)
+        }
+    }
+
+    /// The services of the exchange are done with (or given up): their notes go to the access
+    /// log and any ICAP exchange still running is abandoned.
+    private func endAdaptations() {
+        self.clientBodyStallCheck?.cancel()
+        self.clientBodyStallCheck = nil
+        let requestStages = self.requestStages
+        self.requestStages = []
+        let notes = requestStages.compactMap(\.note)
+        if !notes.isEmpty {
+            self.record.policy = (self.record.policy.map { $0 + "," } ?? "") + "icap=" + notes.joined(separator: ",")
+        }
+        for stage in requestStages { stage.cancel() }
+        self.endResponseAdaptation()
     }
 
     /// The head of a response an ICAP service answered with (request satisfaction), framed
@@ -799,7 +837,9 @@ extension ClientConnectionHandler: OriginConnectionDelegate {
     }
 
     func originWritabilityChanged(isWritable: Bool) {
-        if isWritable { self.resumeClientReadIfPossible() }
+        guard isWritable else { return }
+        self.requestStages.last?.resume()
+        self.resumeClientReadIfPossible()
     }
 
     func originEnded(error: (any Error)?) {
@@ -826,10 +866,49 @@ extension ClientConnectionHandler: OriginConnectionDelegate {
         self.perform(self.machine.originEnded(error: error))
     }
 
-    var mayReadOrigin: Bool { self.responseStages.first?.mayTakeBody ?? (self.context?.channel.isWritable ?? false) }
+    var mayReadOrigin: Bool {
+        self.responseStages.first?.mayTakeResponseBody ?? (self.context?.channel.isWritable ?? false)
+    }
 }
 
 // MARK: remote RESPMOD services
+
+extension ClientConnectionHandler: RequestStreamSink {
+    func requestHead(_ head: HTTPRequestHead, modified: Bool, hasBody: Bool) {
+        guard let original = self.adaptingHead else { return }
+        self.adaptingHead = nil
+        let replacement = modified ? self.replan(head, original: original) : nil
+        self.perform(self.machine.adaptationFinished(replacement, body: [], unreadBytesMayFollow: false))
+    }
+
+    func requestBody(_ buffer: ByteBuffer) {
+        self.perform(self.machine.requestBody(buffer))
+    }
+
+    func requestEnd() {
+        self.perform(self.machine.requestEnd())
+    }
+
+    func requestSatisfied(_ head: HTTPResponseHead, body: ByteBuffer) {
+        self.adaptingHead = nil
+        let answer = RequestDisposition.answer(
+            Self.satisfactionHead(
+                head, contentLength: body.readableBytes, via: "1.1 \(self.environment.configuration.viaName)",
+                close: false),
+            body: body)
+        self.perform(self.machine.adaptationFinished(answer, unreadBytesMayFollow: !self.clientBodyEnded))
+        // The body went to the service, not through the machine: its end is noted here.
+        if self.clientBodyEnded { self.perform(self.machine.requestEnd()) }
+    }
+
+    func requestFailed(_ reason: String) {
+        self.adaptingHead = nil
+        self.perform(self.machine.requestAdaptationFailed(reason: reason, unreadBytesMayFollow: !self.clientBodyEnded))
+        if self.clientBodyEnded { self.perform(self.machine.requestEnd()) }
+    }
+
+    var mayTakeRequestBody: Bool { self.machineMayReadClient }
+}
 
 extension ClientConnectionHandler: ResponseStreamSink {
     /// Sends the origin's response through the RESPMOD services, if any are configured and it
@@ -913,7 +992,7 @@ extension ClientConnectionHandler: ResponseStreamSink {
         self.perform(self.machine.responseAdaptationFailed(reason: reason))
     }
 
-    var mayTakeBody: Bool { self.context?.channel.isWritable ?? false }
+    var mayTakeResponseBody: Bool { self.context?.channel.isWritable ?? false }
 
     /// What an ICAP service sent arrives outside the origin's and the client's read bursts:
     /// nothing else would flush it.

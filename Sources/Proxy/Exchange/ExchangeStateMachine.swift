@@ -10,8 +10,9 @@ struct ExchangeStateMachine {
         /// Waiting for the next request head.
         case idle
         /// The head was planned and allowed; the remote REQMOD services are being asked about
-        /// it, or (`asked` false) its body is being gathered for them first.
-        case adapting(RequestDisposition, pendingBody: [ByteBuffer], requestComplete: Bool, asked: Bool)
+        /// it (a body streams to them outside the machine, and back in once they are done).
+        /// `requestComplete`: the client's end came (a bodiless request's, while it waits).
+        case adapting(RequestDisposition, requestComplete: Bool)
         /// The head was planned; an origin connection is being leased or opened. Body parts
         /// that arrive meanwhile wait here.
         case connecting(ForwardPlan, pendingBody: [ByteBuffer], requestComplete: Bool)
@@ -32,10 +33,8 @@ struct ExchangeStateMachine {
 
     enum Action {
         case none
-        /// Ask the remote REQMOD services about the request head and its body (empty: none).
-        case adaptRequest(body: [ByteBuffer])
-        /// The body being gathered outgrew the limit: forget the services, connect for this plan.
-        case adaptationSkipped(ForwardPlan)
+        /// Ask the remote REQMOD services about the request.
+        case adaptRequest
         /// Lease (or, when `fresh`, open) an origin connection for this plan.
         case connectOrigin(ForwardPlan, fresh: Bool)
         /// Open a tunnel to the CONNECT target.
@@ -67,21 +66,8 @@ struct ExchangeStateMachine {
     private var requestBodyBytes: Int64 = 0
     private let via: ViaEntries
 
-    /// Bodies gathered for the REQMOD services beyond this size make the exchange go on
-    /// without them (`adaptationSkipped`).
-    private let maxAdaptedBodyBytes: Int64
-
-    /// Whether a body too large to gather is refused (503) rather than forwarded without the
-    /// services: when one of them is essential (`bypass=off`), nothing may pass unseen.
-    private let adaptationIsEssential: Bool
-
-    init(
-        maxRequestBodyBytes: Int64, viaName: String, maxAdaptedBodyBytes: Int64 = 1 << 20,
-        adaptationIsEssential: Bool = false
-    ) {
+    init(maxRequestBodyBytes: Int64, viaName: String) {
         self.maxRequestBodyBytes = maxRequestBodyBytes
-        self.maxAdaptedBodyBytes = maxAdaptedBodyBytes
-        self.adaptationIsEssential = adaptationIsEssential
         self.via = ViaEntries(name: viaName)
     }
 
@@ -101,10 +87,10 @@ struct ExchangeStateMachine {
     // MARK: client events
 
     /// A request head, planned and decided. With `adapt`, the remote REQMOD services are
-    /// asked first (once the whole body is in, with `bodyFirst`) and the exchange goes on with
-    /// `adaptationFinished`.
+    /// asked first and the exchange goes on with `adaptationFinished`; a body, if any, reaches
+    /// the machine (`requestBody`, `requestEnd`) only after that, from the services.
     mutating func requestHead(
-        _ disposition: RequestDisposition, unreadBytesMayFollow: Bool, adapt: Bool = false, bodyFirst: Bool = false
+        _ disposition: RequestDisposition, unreadBytesMayFollow: Bool, adapt: Bool = false
     ) -> Action {
         guard case .idle = self.state else {
             self.state = .closed
@@ -112,8 +98,8 @@ struct ExchangeStateMachine {
         }
         self.requestBodyBytes = 0
         if adapt {
-            self.state = .adapting(disposition, pendingBody: [], requestComplete: false, asked: !bodyFirst)
-            return bodyFirst ? .none : .adaptRequest(body: [])
+            self.state = .adapting(disposition, requestComplete: false)
+            return .adaptRequest
         }
         return self.begin(disposition, unreadBytesMayFollow: unreadBytesMayFollow, requestComplete: false)
     }
@@ -124,11 +110,34 @@ struct ExchangeStateMachine {
     mutating func adaptationFinished(
         _ replacement: RequestDisposition?, body: [ByteBuffer]? = nil, unreadBytesMayFollow: Bool
     ) -> Action {
-        guard case .adapting(let original, let pending, let complete, true) = self.state else { return .none }
+        guard case .adapting(let original, let complete) = self.state else { return .none }
         return self.begin(
             replacement ?? original, unreadBytesMayFollow: unreadBytesMayFollow, requestComplete: complete,
-            pendingBody: body ?? pending)
+            pendingBody: body ?? [])
     }
+
+    /// The REQMOD services failed once the request had begun to go on (or before, for a body
+    /// streaming to them): a 503 page while nothing of the response went out, else a close.
+    mutating func requestAdaptationFailed(reason: String, unreadBytesMayFollow: Bool) -> Action {
+        switch self.state {
+        case .adapting(let disposition, let complete):
+            var url = ""
+            if case .forward(let plan) = disposition { url = plan.target.absoluteURL }
+            return self.begin(
+                .reject(.serviceUnavailable, reason: reason, url: url), unreadBytesMayFollow: unreadBytesMayFollow,
+                requestComplete: complete)
+        case .connecting(let plan, _, _), .forwarding(let plan, _, .awaitingHead):
+            self.state = .answeredLocally(requestComplete: false, responseWritten: false, closeAfter: true)
+            return .respondLocally(
+                .serviceUnavailable, reason: reason, url: plan.target.absoluteURL, closeAfter: true)
+        case .forwarding(_, _, .streaming):
+            self.state = .closed
+            return .abort(closeOrigin: true)
+        default:
+            return .none
+        }
+    }
+
 
     private mutating func begin(
         _ disposition: RequestDisposition, unreadBytesMayFollow: Bool, requestComplete: Bool,
@@ -182,41 +191,16 @@ struct ExchangeStateMachine {
             }
             if complete { return .none }
             return .sendBody(buffer)
-        case .adapting(let disposition, var pending, let complete, let asked):
-            if tooLarge {
-                self.state = .answeredLocally(requestComplete: false, responseWritten: false, closeAfter: true)
-                return .respondLocally(
-                    .payloadTooLarge, reason: "the request body is larger than \(self.maxRequestBodyBytes) bytes",
-                    url: "", closeAfter: true)
-            }
-            pending.append(buffer)
-            if !asked, self.requestBodyBytes > self.maxAdaptedBodyBytes, case .forward(let plan) = disposition {
-                if self.adaptationIsEssential {
-                    // An essential service must see every request: refuse what it cannot see.
-                    self.state = .answeredLocally(requestComplete: false, responseWritten: false, closeAfter: true)
-                    return .respondLocally(
-                        .serviceUnavailable,
-                        reason:
-                            "the request body is larger than the \(self.maxAdaptedBodyBytes) bytes the content inspection service can be sent",
-                        url: plan.target.absoluteURL, closeAfter: true)
-                }
-                // Too large to gather (a chunked body): forward it without the services.
-                self.state = .connecting(plan, pendingBody: pending, requestComplete: complete)
-                return .adaptationSkipped(plan)
-            }
-            self.state = .adapting(disposition, pendingBody: pending, requestComplete: complete, asked: asked)
-            return .none
-        case .idle, .answeredLocally, .tunnelling, .closed:
+        case .idle, .adapting, .answeredLocally, .tunnelling, .closed:
             return .none
         }
     }
 
     mutating func requestEnd() -> Action {
         switch self.state {
-        case .adapting(let disposition, let pending, _, let asked):
-            self.state = .adapting(disposition, pendingBody: pending, requestComplete: true, asked: true)
-            // A body gathered for the services: now they can be asked.
-            return asked ? .none : .adaptRequest(body: pending)
+        case .adapting(let disposition, _):
+            self.state = .adapting(disposition, requestComplete: true)
+            return .none
         case .connecting(let plan, let pending, _):
             self.state = .connecting(plan, pendingBody: pending, requestComplete: true)
             return .none

@@ -10,5 +10,5 @@ protocol ResponseStreamSink: AnyObject {
     /// answers with a 503 page (`reason` on it), one that has aborts.
     func streamFailed(_ reason: String)
     /// Whether more body can be taken now (backpressure).
-    var mayTakeBody: Bool { get }
+    var mayTakeResponseBody: Bool { get }
 }

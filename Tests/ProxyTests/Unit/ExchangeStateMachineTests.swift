@@ -268,70 +268,60 @@ struct ExchangeStateMachineAdaptationTests {
     }
 }
 
-/// A body gathered for the REQMOD services before they are asked.
+/// A body streaming through the REQMOD services: the machine sees it only once they are done
+/// with the head, as it comes out of them.
 struct ExchangeStateMachineBodyAdaptationTests {
     private let plan = ForwardPlan.fixture(method: .POST, framing: .contentLength(6))
 
-    @Test func theServicesAreAskedOnceTheBodyIsInAndTheirBodyGoesOut() {
+    @Test func theBodyComesFromTheServicesAfterTheirWordOnTheHead() {
         var machine = ExchangeStateMachine(maxRequestBodyBytes: 0, viaName: "portcullis")
-        guard
-            case .none = machine.requestHead(
-                .forward(self.plan), unreadBytesMayFollow: true, adapt: true, bodyFirst: true)
-        else { Issue.record("nothing to do before the body"); return }
+        guard case .adaptRequest = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: true, adapt: true)
+        else { Issue.record("expected adaptRequest"); return }
+        guard case .connectOrigin = machine.adaptationFinished(nil, body: [], unreadBytesMayFollow: false) else {
+            Issue.record("expected connectOrigin"); return
+        }
         guard case .none = machine.requestBody(ByteBuffer(string: "abc")) else { Issue.record("wait"); return }
-        guard case .none = machine.requestBody(ByteBuffer(string: "def")) else { Issue.record("wait"); return }
-        guard case .adaptRequest(let body) = machine.requestEnd() else { Issue.record("expected adaptRequest"); return }
-        #expect(body.map { String(buffer: $0) } == ["abc", "def"])
-        guard
-            case .connectOrigin = machine.adaptationFinished(
-                nil, body: [ByteBuffer(string: "changed")], unreadBytesMayFollow: false)
-        else { Issue.record("expected connectOrigin"); return }
-        guard case .sendRequest(_, let sent, true) = machine.originConnected() else {
-            Issue.record("expected sendRequest"); return
+        guard case .sendRequest(_, let sent, false) = machine.originConnected() else {
+            Issue.record("expected sendRequest, the end still to come"); return
         }
-        #expect(sent.map { String(buffer: $0) } == ["changed"])
-    }
-
-    @Test func aBodyThatOutgrowsTheLimitOfAnEssentialServiceIsRefused() {
-        let chunked = ForwardPlan.fixture(method: .POST, framing: .chunked)
-        var machine = ExchangeStateMachine(
-            maxRequestBodyBytes: 0, viaName: "portcullis", maxAdaptedBodyBytes: 4, adaptationIsEssential: true)
-        _ = machine.requestHead(.forward(chunked), unreadBytesMayFollow: true, adapt: true, bodyFirst: true)
-        guard case .none = machine.requestBody(ByteBuffer(string: "abc")) else {
-            Issue.record("wait")
-            return
-        }
-        guard case .respondLocally(let page, _, _, closeAfter: true) = machine.requestBody(ByteBuffer(string: "def"))
-        else {
-            Issue.record("expected a refusal")
-            return
-        }
-        #expect(page == .serviceUnavailable)
-    }
-
-    @Test func aChunkedBodyThatOutgrowsTheLimitGoesOnWithoutTheServices() {
-        let chunked = ForwardPlan.fixture(method: .POST, framing: .chunked)
-        var machine = ExchangeStateMachine(maxRequestBodyBytes: 0, viaName: "portcullis", maxAdaptedBodyBytes: 4)
-        _ = machine.requestHead(.forward(chunked), unreadBytesMayFollow: true, adapt: true, bodyFirst: true)
-        guard case .none = machine.requestBody(ByteBuffer(string: "abc")) else { Issue.record("wait"); return }
-        guard case .adaptationSkipped(let plan) = machine.requestBody(ByteBuffer(string: "def")) else {
-            Issue.record("expected adaptationSkipped"); return
-        }
-        #expect(plan === chunked)
-        guard case .none = machine.requestBody(ByteBuffer(string: "ghi")) else { Issue.record("wait"); return }
-        guard case .sendRequest(_, let body, false) = machine.originConnected() else {
-            Issue.record("expected sendRequest"); return
-        }
-        #expect(body.map { String(buffer: $0) } == ["abc", "def", "ghi"])
+        #expect(sent.map { String(buffer: $0) } == ["abc"])
+        guard case .sendBody = machine.requestBody(ByteBuffer(string: "def")) else { Issue.record("sendBody"); return }
         guard case .sendEnd = machine.requestEnd() else { Issue.record("expected sendEnd"); return }
     }
 
-    @Test func anAnswerBeforeTheBodyEndsIsImpossibleAndTooLargeIs413() {
-        var machine = ExchangeStateMachine(maxRequestBodyBytes: 4, viaName: "portcullis")
-        _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: true, adapt: true, bodyFirst: true)
-        guard case .none = machine.adaptationFinished(nil, unreadBytesMayFollow: false) else {
-            Issue.record("the services were not asked yet"); return
+    @Test func aBodilessRequestAdaptedWholeRemembersItsEnd() {
+        var machine = ExchangeStateMachine(maxRequestBodyBytes: 0, viaName: "portcullis")
+        let get = ForwardPlan.fixture(method: .GET, framing: .none)
+        _ = machine.requestHead(.forward(get), unreadBytesMayFollow: false, adapt: true)
+        guard case .none = machine.requestEnd() else { Issue.record("wait for the services"); return }
+        _ = machine.adaptationFinished(nil, unreadBytesMayFollow: false)
+        guard case .sendRequest(_, _, true) = machine.originConnected() else {
+            Issue.record("expected the whole request"); return
         }
+    }
+
+    @Test func aServiceFailingBeforeTheResponseIs503AfterItIsAClose() {
+        var machine = ExchangeStateMachine(maxRequestBodyBytes: 0, viaName: "portcullis")
+        _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: true, adapt: true)
+        guard
+            case .respondLocally(let page, _, _, true) = machine.requestAdaptationFailed(
+                reason: "down", unreadBytesMayFollow: true)
+        else { Issue.record("expected a 503 and close"); return }
+        #expect(page == .serviceUnavailable)
+
+        var sending = ExchangeStateMachine(maxRequestBodyBytes: 0, viaName: "portcullis")
+        _ = sending.requestHead(.forward(self.plan), unreadBytesMayFollow: true, adapt: true)
+        _ = sending.adaptationFinished(nil, body: [], unreadBytesMayFollow: false)
+        _ = sending.originConnected()
+        guard case .respondLocally(.serviceUnavailable, _, _, true) = sending.requestAdaptationFailed(
+            reason: "died", unreadBytesMayFollow: true)
+        else { Issue.record("expected a 503 while no response came"); return }
+    }
+
+    @Test func tooLargeFromTheServicesIs413() {
+        var machine = ExchangeStateMachine(maxRequestBodyBytes: 4, viaName: "portcullis")
+        _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: true, adapt: true)
+        _ = machine.adaptationFinished(nil, body: [], unreadBytesMayFollow: false)
         guard case .respondLocally(let page, _, _, true) = machine.requestBody(ByteBuffer(string: "abcdef")) else {
             Issue.record("expected 413"); return
         }
