@@ -566,7 +566,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private func adaptationDone(_ outcome: REQMODChain.Outcome, note: String, original: HTTPRequestHead) {
         self.adaptingHead = nil
-        self.record.policy = (self.record.policy.map { $0 + "," } ?? "") + note
+        self.addPolicyNote(note)
         let isConnect = original.method == .CONNECT
         var replacement: RequestDisposition?
         var newBody: [ByteBuffer]?
@@ -662,14 +662,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private func endAdaptations() {
         self.clientBodyStallCheck?.cancel()
         self.clientBodyStallCheck = nil
-        let requestStages = self.requestStages
+        let (requestStages, responseStages) = (self.requestStages, self.responseStages)
         self.requestStages = []
-        let notes = requestStages.compactMap(\.note)
-        if !notes.isEmpty {
-            self.record.policy = (self.record.policy.map { $0 + "," } ?? "") + "icap=" + notes.joined(separator: ",")
-        }
+        self.responseStages = []
+        let notes = requestStages.compactMap(\.note) + responseStages.compactMap(\.note)
+        if !notes.isEmpty { self.addPolicyNote("icap=" + notes.joined(separator: ",")) }
         for stage in requestStages { stage.cancel() }
-        self.endResponseAdaptation()
+        for stage in responseStages { stage.cancel() }
+    }
+
+    /// Adds to the access log's eleventh field (the policy's verdict, the services' notes).
+    private func addPolicyNote(_ note: String) {
+        self.record.policy = (self.record.policy.map { $0 + "," } ?? "") + note
     }
 
     /// The head of a response an ICAP service answered with (request satisfaction), framed
@@ -958,19 +962,6 @@ extension ClientConnectionHandler: ResponseStreamSink {
         } else {
             origin.channel.close(promise: nil)
         }
-    }
-
-    /// The response's services are done with (or given up): their notes go to the access log
-    /// and any exchange still running is abandoned.
-    fileprivate func endResponseAdaptation() {
-        guard !self.responseStages.isEmpty else { return }
-        let stages = self.responseStages
-        self.responseStages = []
-        let notes = stages.compactMap(\.note)
-        if !notes.isEmpty {
-            self.record.policy = (self.record.policy.map { $0 + "," } ?? "") + "icap=" + notes.joined(separator: ",")
-        }
-        for stage in stages { stage.cancel() }
     }
 
     func streamHead(_ head: OriginResponseHead) {

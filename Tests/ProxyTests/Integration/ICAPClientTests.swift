@@ -210,20 +210,8 @@ extension Integration {
         }
 
         @Test func aPortcullisICAPServerPassesAllowedUploadsAndBlocksDeniedOnes() async throws {
-            let nginx = try Nginx()
-            defer { nginx.stop() }
-            let scratch = try TemporaryDirectory()
-            defer { scratch.remove() }
             // The filtering service: another Portcullis serving ICAP (empty preview), denying `localhost`.
-            let filter = try await RunningProxy(
-                { $0.icapListen = [HostAndPort(host: "127.0.0.1", port: 0)] }, label: "reqmod-filter")
-            let service = try ICAPServiceConfiguration(
-                parsing: "reqmod icap://127.0.0.1:\(filter.server.boundICAPAddresses.first?.port ?? 0)/reqmod"
-                    + " bypass=off name=pc")
-            let proxy = try await RunningProxy({ $0.icapServices = [service] }, label: "reqmod-client")
-            do {
-                _ = try filter.store.addEntries(["localhost"], to: "deny", actor: "test")
-                try await filter.reloadPolicy()
+            try await withFilteringPortcullis("reqmod", denied: ["localhost"]) { proxy, nginx, scratch in
                 let huge = payload(3 << 20, seed: 13)
                 try scratch.write("huge.bin", huge)
                 let upload = ["--data-binary", "@" + scratch.file("huge.bin")]
@@ -235,13 +223,7 @@ extension Integration {
                 #expect(String(decoding: denied.body, as: UTF8.self).contains("localhost"))
                 #expect(await eventually { proxy.accessLog().contains("icap=pc:204") })
                 #expect(await eventually { proxy.accessLog().contains("icap=pc:200-res") })
-            } catch {
-                await proxy.stop()
-                await filter.stop()
-                throw error
             }
-            await proxy.stop()
-            await filter.stop()
         }
 
         @Test func aServiceKilledMidUploadEndsThatRequestAndLosesNoLaterOne() async throws {

@@ -93,20 +93,8 @@ extension Integration {
         }
 
         @Test func aPortcullisICAPServerPassesWhatItAllowsAndBlocksWhatItDenies() async throws {
-            let nginx = try Nginx()
-            defer { nginx.stop() }
-            let scratch = try TemporaryDirectory()
-            defer { scratch.remove() }
-            // The filtering service: another Portcullis, serving ICAP, that denies `localhost`.
-            let filter = try await RunningProxy(
-                { $0.icapListen = [HostAndPort(host: "127.0.0.1", port: 0)] }, label: "respmod-filter")
-            let service = try ICAPServiceConfiguration(
-                parsing: "respmod icap://127.0.0.1:\(filter.server.boundICAPAddresses.first?.port ?? 0)/respmod"
-                    + " bypass=off name=pc")
-            let proxy = try await RunningProxy({ $0.icapServices = [service] }, label: "respmod-client")
-            do {
-                _ = try filter.store.addEntries(["localhost"], to: "deny", actor: "test")
-                try await filter.reloadPolicy()
+            // The filtering service: another Portcullis serving ICAP (empty preview), denying `localhost`.
+            try await withFilteringPortcullis("respmod", denied: ["localhost"]) { proxy, nginx, scratch in
                 let large = payload(3 << 20, seed: 5)
                 try nginx.writeFile("large.bin", large)
                 // Allowed: 204 to the (empty) preview, so the original goes on untouched, its
@@ -127,13 +115,7 @@ extension Integration {
                 #expect(both.exitCode == 0)
                 #expect(await eventually { proxy.accessLog().contains("icap=pc:204") })
                 #expect(await eventually { proxy.accessLog().contains("icap=pc:200") })
-            } catch {
-                await proxy.stop()
-                await filter.stop()
-                throw error
             }
-            await proxy.stop()
-            await filter.stop()
         }
 
         @Test func blackHoledServiceCostsItsDeadlineThenBypassOr503() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import ICAP
 import Testing
 
 @testable import Proxy
@@ -49,4 +50,41 @@ func eventually(seconds: Double = 5, _ condition: () -> Bool) async -> Bool {
         try? await Task.sleep(nanoseconds: 20_000_000)
     }
     return condition()
+}
+
+/// Two proxies and an nginx: a Portcullis serving ICAP whose policy denies `denied`, and a
+/// Portcullis using it as its `method` service (`reqmod` or `respmod`, `bypass=off`, named
+/// `pc`). `body` gets the second one.
+func withFilteringPortcullis(
+    _ method: String, denied: [String], label: String = #function,
+    _ body: (RunningProxy, Nginx, TemporaryDirectory) async throws -> Void
+) async throws {
+    let nginx = try Nginx()
+    defer { nginx.stop() }
+    let scratch = try TemporaryDirectory()
+    defer { scratch.remove() }
+    let filter = try await RunningProxy(
+        { $0.icapListen = [HostAndPort(host: "127.0.0.1", port: 0)] }, label: label + "-filter")
+    let service: ICAPServiceConfiguration
+    let proxy: RunningProxy
+    do {
+        _ = try filter.store.addEntries(denied, to: "deny", actor: "test")
+        try await filter.reloadPolicy()
+        let port = filter.server.boundICAPAddresses.first?.port ?? 0
+        service = try ICAPServiceConfiguration(
+            parsing: "\(method) icap://127.0.0.1:\(port)/\(method) bypass=off name=pc")
+        proxy = try await RunningProxy({ $0.icapServices = [service] }, label: label)
+    } catch {
+        await filter.stop()
+        throw error
+    }
+    do {
+        try await body(proxy, nginx, scratch)
+    } catch {
+        await proxy.stop()
+        await filter.stop()
+        throw error
+    }
+    await proxy.stop()
+    await filter.stop()
 }
