@@ -11,7 +11,12 @@ enum ICAPHeadSerializer {
         guard !head.uri.isEmpty, head.uri.utf8.allSatisfy(ASCII.isVisibleByte) else {
             throw .invalidStartLine("the ICAP URI \(ICAPParseError.quoted(head.uri))")
         }
-        buffer.writeString("\(head.method.rawValue) \(head.uri) \(head.version)\r\n")
+        buffer.writeString(head.method.rawValue)
+        buffer.writeStaticString(" ")
+        buffer.writeString(head.uri)
+        buffer.writeStaticString(" ")
+        self.writeVersion(head.version, into: &buffer)
+        buffer.writeStaticString("\r\n")
         try self.writeFields(head.headers, encapsulated: heads.laidOut, into: &buffer)
         self.writeHeads(heads, into: &buffer)
     }
@@ -29,6 +34,14 @@ enum ICAPHeadSerializer {
         self.writeHeads(heads, into: &buffer)
     }
 
+    private static func writeVersion(_ version: ICAPVersion, into buffer: inout ByteBuffer) {
+        if version == .icap1_0 {
+            buffer.writeStaticString("ICAP/1.0")
+        } else {
+            buffer.writeString(version.description)
+        }
+    }
+
     private static func writeFields(
         _ headers: ICAPHeaders, encapsulated: Encapsulated?, into buffer: inout ByteBuffer
     ) throws(ICAPEncoderError) {
@@ -41,7 +54,7 @@ enum ICAPHeadSerializer {
         }
         if let encapsulated {
             buffer.writeStaticString("Encapsulated: ")
-            buffer.writeString(encapsulated.headerValue)
+            encapsulated.write(into: &buffer)
             buffer.writeStaticString("\r\n")
         }
         buffer.writeStaticString("\r\n")

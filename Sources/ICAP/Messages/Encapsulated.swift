@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The `Encapsulated` header (RFC 3507 §4.4.1): which parts of an HTTP message an ICAP message
 /// carries, and where each starts, in bytes from the start of the ICAP message body.
 ///
@@ -74,6 +76,23 @@ public struct Encapsulated: Hashable, Sendable, CustomStringConvertible {
 
     /// The header value.
     public var description: String { self.headerValue }
+
+    /// Writes the header value (what `headerValue` says) without building it first.
+    func write(into buffer: inout ByteBuffer) {
+        if let offset = self.requestHeaderOffset {
+            buffer.writeStaticString("req-hdr=")
+            buffer.writeString(String(offset))
+            buffer.writeStaticString(", ")
+        }
+        if let offset = self.responseHeaderOffset {
+            buffer.writeStaticString("res-hdr=")
+            buffer.writeString(String(offset))
+            buffer.writeStaticString(", ")
+        }
+        buffer.writeString(self.bodySection.rawValue)
+        buffer.writeStaticString("=")
+        buffer.writeString(String(self.bodyOffset))
+    }
 
     init(requestHeaderOffset: Int?, responseHeaderOffset: Int?, bodySection: BodySection, bodyOffset: Int) {
         self.requestHeaderOffset = requestHeaderOffset

@@ -57,7 +57,11 @@ public enum HTTPHeadBytes {
             throw .invalidStartLine("the HTTP request target \(ICAPParseError.quoted(head.uri))")
         }
         var buffer = ByteBuffer()
-        buffer.writeString("\(method) \(head.uri) HTTP/\(head.version.major).\(head.version.minor)\r\n")
+        buffer.reserveCapacity(256)
+        buffer.writeString(method)
+        buffer.writeStaticString(" ")
+        buffer.writeString(head.uri)
+        Self.writeVersion(head.version, prefix: " HTTP/", suffix: "\r\n", into: &buffer)
         try Self.writeFields(head.headers, into: &buffer)
         return buffer
     }
@@ -72,15 +76,35 @@ public enum HTTPHeadBytes {
             throw .invalidStartLine("the HTTP status \(code) \(ICAPParseError.quoted(reason))")
         }
         var buffer = ByteBuffer()
-        buffer.writeString("HTTP/\(head.version.major).\(head.version.minor) \(code) \(reason)\r\n")
+        buffer.reserveCapacity(256)
+        Self.writeVersion(head.version, prefix: "HTTP/", suffix: " ", into: &buffer)
+        buffer.writeString(String(code))
+        buffer.writeStaticString(" ")
+        buffer.writeString(reason)
+        buffer.writeStaticString("\r\n")
         try Self.writeFields(head.headers, into: &buffer)
         return buffer
+    }
+
+    private static func writeVersion(
+        _ version: HTTPVersion, prefix: StaticString, suffix: StaticString, into buffer: inout ByteBuffer
+    ) {
+        buffer.writeStaticString(prefix)
+        switch (version.major, version.minor) {
+        case (1, 1): buffer.writeStaticString("1.1")
+        case (1, 0): buffer.writeStaticString("1.0")
+        default: buffer.writeString("\(version.major).\(version.minor)")
+        }
+        buffer.writeStaticString(suffix)
     }
 
     private static func writeFields(_ headers: HTTPHeaders, into buffer: inout ByteBuffer) throws(ICAPEncoderError) {
         for (name, value) in headers {
             guard ASCII.isToken(name), ASCII.isFieldValue(value) else { throw .invalidField(name: name) }
-            buffer.writeString("\(name): \(value)\r\n")
+            buffer.writeString(name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(value)
+            buffer.writeStaticString("\r\n")
         }
         buffer.writeString("\r\n")
     }

@@ -59,13 +59,18 @@ final class ICAPServiceClient {
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
         self.logger = logger
+        let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        self.hostHeader = "\(host):\(configuration.port)"
+        self.url = configuration.url
+        self.notes = ("\(configuration.name):204", "\(configuration.name):200-req", "\(configuration.name):200-res")
     }
 
     /// The `Host` header of every request to the service.
-    var hostHeader: String {
-        let host = self.configuration.host.contains(":") ? "[\(self.configuration.host)]" : self.configuration.host
-        return "\(host):\(self.configuration.port)"
-    }
+    let hostHeader: String
+    /// The service's URL, the ICAP request target (made once: every request carries it).
+    let url: String
+    /// The access log notes of the common answers, made once.
+    let notes: (unchanged: String, modifiedRequest: String, response: String)
 
     /// Body bytes to preview: the configured size, else what OPTIONS asked for.
     var previewSize: Int? { self.configuration.preview ?? self.options?.preview }
@@ -281,7 +286,7 @@ final class ICAPServiceClient {
         guard !self.isClosed else { return }
         var headers = ICAPHeaders()
         headers.add(name: "Host", value: self.hostHeader)
-        let head = ICAPRequestHead(method: .options, uri: self.configuration.url, headers: headers)
+        let head = ICAPRequestHead(method: .options, uri: self.url, headers: headers)
         self.optionsInFlight = true
         self.exchange(ICAPClientRequest(head: head, heads: .none)) { result in
             self.optionsInFlight = false

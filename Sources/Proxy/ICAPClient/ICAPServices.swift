@@ -11,9 +11,15 @@ final class ICAPServices {
     /// The RESPMOD services, each response streaming through them in this order.
     let responseClients: [ICAPServiceClient]
 
+    /// The REQMOD chain's services as `REQMODChain` sees them (made once, not per request).
+    private let chain: [REQMODChain.Service]
+
     init(clients: [ICAPServiceClient], responseClients: [ICAPServiceClient] = []) {
         self.clients = clients
         self.responseClients = responseClients
+        self.chain = clients.map {
+            REQMODChain.Service(name: $0.configuration.name, bypass: $0.configuration.bypass, notes: $0.notes)
+        }
     }
 
     var isEmpty: Bool { self.clients.isEmpty && self.responseClients.isEmpty }
@@ -24,9 +30,7 @@ final class ICAPServices {
         _ head: HTTPRequestHead, body: ByteBuffer?, clientIP: String,
         completion: @escaping (REQMODChain.Outcome, _ note: String) -> Void
     ) {
-        let chain = REQMODChain(
-            head: head, body: body,
-            services: self.clients.map { .init(name: $0.configuration.name, bypass: $0.configuration.bypass) })
+        let chain = REQMODChain(head: head, body: body, services: self.chain)
         var started = chain
         self.step(started.start(), chain: started, clientIP: clientIP, completion: completion)
     }
@@ -69,7 +73,7 @@ final class ICAPServices {
         if body != nil, let preview = client.previewSize { headers.add(name: "Preview", value: String(preview)) }
         let heads = try ICAPEncapsulatedHeads(request: head, body: body == nil ? .nullBody : .requestBody)
         return ICAPClientRequest(
-            head: ICAPRequestHead(method: .reqmod, uri: client.configuration.url, headers: headers), heads: heads,
+            head: ICAPRequestHead(method: .reqmod, uri: client.url, headers: headers), heads: heads,
             body: body)
     }
 }

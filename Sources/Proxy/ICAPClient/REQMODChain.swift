@@ -11,6 +11,20 @@ struct REQMODChain {
     struct Service {
         let name: String
         let bypass: Bool
+        /// The notes of its common answers (`name:204`, `name:200-req`, `name:200-res`).
+        let notes: (unchanged: String, modifiedRequest: String, response: String)
+
+        init(name: String, bypass: Bool) {
+            self.name = name
+            self.bypass = bypass
+            self.notes = ("\(name):204", "\(name):200-req", "\(name):200-res")
+        }
+
+        init(name: String, bypass: Bool, notes: (unchanged: String, modifiedRequest: String, response: String)) {
+            self.name = name
+            self.bypass = bypass
+            self.notes = notes
+        }
     }
 
     enum Outcome {
@@ -49,14 +63,14 @@ struct REQMODChain {
         let service = self.services[self.index]
         switch result {
         case .success(let response) where response.head.statusCode == 204:
-            self.notes.append("\(service.name):204")
+            self.notes.append(service.notes.unchanged)
         case .success(let response):
             if let http = response.heads.response {
-                self.notes.append("\(service.name):200-res")
+                self.notes.append(service.notes.response)
                 return .finished(.respond(http, body: response.body))
             }
             if let http = response.heads.request {
-                self.notes.append("\(service.name):200-req")
+                self.notes.append(service.notes.modifiedRequest)
                 // The modified request's body is the one the service sent back (none: empty).
                 let body = self.body == nil && !response.heads.hasBody ? nil : response.body
                 if http != self.head || body != self.body {

@@ -97,7 +97,7 @@ final class REQMODStage {
         if self.clientIP != "-" { headers.add(name: "X-Client-IP", value: self.clientIP) }
         if let preview { headers.add(name: "Preview", value: String(preview)) }
         let heads = try ICAPEncapsulatedHeads(request: head, body: self.hasBody ? .requestBody : .nullBody)
-        return (ICAPRequestHead(method: .reqmod, uri: client.configuration.url, headers: headers), heads)
+        return (ICAPRequestHead(method: .reqmod, uri: client.url, headers: headers), heads)
     }
 
     /// The service's request, framed for what follows: its body (if any) streams from the

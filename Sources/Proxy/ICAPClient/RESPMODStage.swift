@@ -106,7 +106,7 @@ final class RESPMODStage {
         let heads = try ICAPEncapsulatedHeads(
             requestHeadBytes: try HTTPHeadBytes.serialize(self.request), responseHeadBytes: head.bytes,
             body: hasBody ? .responseBody : .nullBody)
-        return (ICAPRequestHead(method: .respmod, uri: client.configuration.url, headers: headers), heads)
+        return (ICAPRequestHead(method: .respmod, uri: client.url, headers: headers), heads)
     }
 }
 
