@@ -16,7 +16,8 @@
 #        portcullis - forward proxy ($PORTCULLIS_BIN)
 #   4. Waits until each one answers a real request (bounded retries).
 #   5. For each target, one after another:
-#        a. 1 KiB over keep-alive with wrk: req/s and p99 latency
+#        a. 1 KiB over keep-alive with wrk: req/s and p99 latency, then the
+#           p99 over one connection (LATENCY_SECONDS)
 #        b. 64 MiB GET with curl, DOWNLOADS times: median MB/s
 #        c. 64 MiB through a CONNECT tunnel (forward proxies only)
 #   6. Prints a Markdown table on stdout (progress goes to stderr, so
@@ -31,6 +32,9 @@
 #   WARMUP           seconds of wrk warm-up before it, 0 = none [2]
 #   THREADS          wrk threads                                [2]
 #   CONNECTIONS      wrk concurrent connections                 [50]
+#   LATENCY_SECONDS  seconds of the single-connection latency run after
+#                    each 1 KiB run (p99 with no queueing: what a target
+#                    adds to one request), 0 = skip it              [5]
 #   DOWNLOADS        64 MiB downloads per target (median used)  [5]
 #   BENCH_ONLY       space-separated subset of targets to run:
 #                    "direct haproxy squid squid-icap tinyproxy portcullis
@@ -64,7 +68,7 @@ set -euo pipefail
 
 # --- Remember the exact command line (knobs that were explicitly set) ------
 
-KNOBS=(DURATION WARMUP THREADS CONNECTIONS DOWNLOADS BENCH_ONLY PORTCULLIS_BIN PORTCULLIS_DATA
+KNOBS=(DURATION WARMUP THREADS CONNECTIONS LATENCY_SECONDS DOWNLOADS BENCH_ONLY PORTCULLIS_BIN PORTCULLIS_DATA
        BENCH_BUILD NGINX_WORKERS HAPROXY_THREADS BENCH_KEEP)
 COMMAND_LINE=""
 for k in "${KNOBS[@]}"; do
@@ -98,6 +102,7 @@ WARMUP=${WARMUP:-2}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-50}
 DOWNLOADS=${DOWNLOADS:-5}
+LATENCY_SECONDS=${LATENCY_SECONDS:-5}
 BENCH_BUILD=${BENCH_BUILD:-1}
 NGINX_WORKERS=${NGINX_WORKERS:-1}
 HAPROXY_THREADS=${HAPROXY_THREADS:-1}
@@ -150,7 +155,7 @@ is_forward_proxy() { [[ $FORWARD_PROXIES == *" $1 "* ]]; }
 declare -A STATUS=()   # ok | skipped | failed
 declare -A NOTE=()     # why skipped/failed
 declare -A INFO=()     # footnotes for the report
-declare -A RPS=() P99=() DL=() TUNNEL=()
+declare -A RPS=() P99=() P99ONE=() DL=() TUNNEL=()
 FAILED=0
 
 # --- Required tools ---------------------------------------------------------------
@@ -643,10 +648,32 @@ done
 # field NAME LINE: value of NAME=... in a BENCH_RESULT line.
 field() { awk -v k="$1" '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == k) print kv[2] } }' <<<"$2"; }
 
-# run_wrk OUTFILE SECONDS URL ORIGIN_URL: one wrk run, raw output to OUTFILE.
+# run_wrk OUTFILE SECONDS URL ORIGIN_URL [THREADS CONNECTIONS]: one wrk run,
+# raw output to OUTFILE.
 run_wrk() {
-    ORIGIN_URL=$4 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2s" --latency --timeout 10s \
+    ORIGIN_URL=$4 wrk -t"${5:-$THREADS}" -c"${6:-$CONNECTIONS}" -d"$2s" --latency --timeout 10s \
         -s "$LUA_SCRIPT" "$3" >"$1" 2>&1
+}
+
+# measure_latency TARGET: 1 KiB over one keep-alive connection, one request at
+# a time: the p99 is the target's own latency, with no queueing behind other
+# requests (under the 50-connection load, p99 mostly measures the queue:
+# mean latency = connections / throughput).
+measure_latency() {
+    local t=$1 port=${TARGET_PORT[$1]} url origin="" out="$WORK/wrk-$1-one.txt"
+    if is_forward_proxy "$t"; then
+        url="http://$LOOPBACK:$port/"
+        origin="$ORIGIN/1k"
+    else
+        url="http://$LOOPBACK:$port/1k"
+    fi
+    run_wrk "$out" "$LATENCY_SECONDS" "$url" "$origin" 1 1 || {
+        log "ERROR: single-connection wrk failed"; cat "$out" >&2; return 1; }
+    local line
+    line=$(grep '^BENCH_RESULT' "$out") || {
+        log "ERROR: no BENCH_RESULT line from wrk"; cat "$out" >&2; return 1; }
+    P99ONE[$t]=$(field p99_ms "$line")
+    log "$t: 1 KiB, one connection: p99 ${P99ONE[$t]} ms"
 }
 
 # origin_counters: "CONNECTIONS REQUESTS" nginx has accepted/handled so far
@@ -779,6 +806,9 @@ for t in "${ALL_TARGETS[@]}"; do
     if ! measure_rps "$t"; then
         RPS[$t]=FAIL; P99[$t]=FAIL; mark_failed "$t" "1 KiB wrk run failed"
     fi
+    if ((LATENCY_SECONDS > 0)) && ! measure_latency "$t"; then
+        P99ONE[$t]=FAIL; mark_failed "$t" "1 KiB single-connection run failed"
+    fi
     if ! measure_download "$t" get; then
         DL[$t]=FAIL; mark_failed "$t" "64 MiB download failed"
     fi
@@ -807,7 +837,7 @@ ratio() {
 }
 show() { local v=${1:-}; if [[ -z $v ]]; then echo "-"; elif is_num "$v"; then awk -v v="$v" -v d="${2:-1}" 'BEGIN { printf "%.*f", d, v }'; else echo "$v"; fi; }
 
-HEADERS=("Target" "1 KiB req/s" "1 KiB p99 ms" "req/s vs Squid" "req/s vs direct"
+HEADERS=("Target" "1 KiB req/s" "1 KiB p99 ms" "p99 ms, 1 conn" "req/s vs Squid" "req/s vs direct"
          "64 MiB MB/s" "64 MiB vs Squid" "CONNECT 64 MiB MB/s" "CONNECT vs Squid")
 ROWS=()
 for t in "${ALL_TARGETS[@]}"; do
@@ -817,7 +847,7 @@ for t in "${ALL_TARGETS[@]}"; do
         skipped) name+=" (skipped)" ;;
         failed)  name+=" (FAILED)" ;;
     esac
-    ROWS+=("$name"$'\t'"$(show "${RPS[$t]:-}" 0)"$'\t'"$(show "${P99[$t]:-}" 2)"$'\t'"$(ratio "${RPS[$t]:-}" "${RPS[squid]:-}")"$'\t'"$(ratio "${RPS[$t]:-}" "${RPS[direct]:-}")"$'\t'"$(show "${DL[$t]:-}" 0)"$'\t'"$(ratio "${DL[$t]:-}" "${DL[squid]:-}")"$'\t'"$(show "${TUNNEL[$t]:-}" 0)"$'\t'"$(ratio "${TUNNEL[$t]:-}" "${TUNNEL[squid]:-}")")
+    ROWS+=("$name"$'\t'"$(show "${RPS[$t]:-}" 0)"$'\t'"$(show "${P99[$t]:-}" 2)"$'\t'"$(show "${P99ONE[$t]:-}" 2)"$'\t'"$(ratio "${RPS[$t]:-}" "${RPS[squid]:-}")"$'\t'"$(ratio "${RPS[$t]:-}" "${RPS[direct]:-}")"$'\t'"$(show "${DL[$t]:-}" 0)"$'\t'"$(ratio "${DL[$t]:-}" "${DL[squid]:-}")"$'\t'"$(show "${TUNNEL[$t]:-}" 0)"$'\t'"$(ratio "${TUNNEL[$t]:-}" "${TUNNEL[squid]:-}")")
 done
 
 # Column widths, then a padded Markdown table (first column left-aligned,
@@ -863,7 +893,7 @@ fi
     echo "- Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "- Machine: $(nproc) CPUs${CPU_MODEL:+ ($CPU_MODEL)}, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- Command: \`$COMMAND_LINE\`"
-    echo "- wrk: -t$THREADS -c$CONNECTIONS -d${DURATION}s (after ${WARMUP}s warm-up), 1 KiB body, keep-alive; downloads: median of $DOWNLOADS, MB = 10^6 bytes"
+    echo "- wrk: -t$THREADS -c$CONNECTIONS -d${DURATION}s (after ${WARMUP}s warm-up), 1 KiB body, keep-alive; p99 over 1 connection: -t1 -c1 -d${LATENCY_SECONDS}s; downloads: median of $DOWNLOADS, MB = 10^6 bytes"
     echo "- Servers: nginx worker_processes $NGINX_WORKERS, HAProxy nbthread $HAPROXY_THREADS, Squid workers 1, Portcullis threads = cores; access logs (Squid, Portcullis): $ACCESS_LOGS"
     echo "- Versions: $VERSIONS"
     echo
