@@ -211,7 +211,7 @@ final class ICAPBodyExchange {
             self.connect(fresh: true)
             return
         }
-        if error != .suspended { self.client.noteFailure() }
+        if error != .suspended { self.client.noteFailure(error) }
         let keptAll = self.keepsAllInput
         self.phase = .finished
         if let lease = self.lease {

@@ -1,3 +1,4 @@
+import CoreMetrics
 import ICAP
 import Logging
 import NIOCore
@@ -51,8 +52,11 @@ final class ICAPServiceClient {
 
     init(
         configuration: ICAPServiceConfiguration, loop: any EventLoop, loopCount: Int, connectTimeout: TimeAmount,
-        readTimeout: TimeAmount, logger: Logger
+        readTimeout: TimeAmount, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory
     ) {
+        let dimensions = [("service", configuration.name)]
+        self.failures = Counter(label: "portcullis_icap_failures_total", dimensions: dimensions, factory: metrics)
+        self.suspensions = Counter(label: "portcullis_icap_suspensions_total", dimensions: dimensions, factory: metrics)
         self.configuration = configuration
         self.loop = loop
         self.loopCount = max(1, loopCount)
@@ -71,6 +75,11 @@ final class ICAPServiceClient {
     let url: String
     /// The access log notes of the common answers, made once.
     let notes: (unchanged: String, modifiedRequest: String, response: String)
+    /// `portcullis_icap_failures_total{service}`: exchanges that failed (not counting those
+    /// refused while suspended); `portcullis_icap_suspensions_total{service}`: times the
+    /// breaker suspended the service.
+    private let failures: Counter
+    private let suspensions: Counter
 
     /// Body bytes to preview: the configured size, else what OPTIONS asked for.
     var previewSize: Int? { self.configuration.preview ?? self.options?.preview }
@@ -83,7 +92,7 @@ final class ICAPServiceClient {
             switch acquired {
             case .failure(let error):
                 // A suspension is the breaker's own answer, not another failure to count.
-                if error != .suspended { self.noteFailure() }
+                if error != .suspended { self.noteFailure(error) }
                 completion(.failure(error))
             case .success(let lease):
                 self.run(request, on: lease.connection) { result in
@@ -117,10 +126,10 @@ final class ICAPServiceClient {
             self.noteSuccess(istag: response.head.istag)
             completion(.success(response))
         case .success(let response):
-            self.noteFailure()
+            self.noteFailure(.status(response.head.statusCode))
             completion(.failure(.status(response.head.statusCode)))
         case .failure(let error):
-            self.noteFailure()
+            self.noteFailure(error)
             completion(.failure(error))
         }
     }
@@ -131,8 +140,13 @@ final class ICAPServiceClient {
         self.note(self.breaker.recordSuccess())
     }
 
-    /// An exchange failed: the breaker counts it.
-    func noteFailure() {
+    /// An exchange failed: the breaker counts it, and so does the failure counter. The log
+    /// line says why; the breaker bounds how many a dead service can cause.
+    func noteFailure(_ error: ICAPClientError) {
+        self.failures.increment()
+        self.logger.notice(
+            "ICAP service failed",
+            metadata: ["icap.service": "\(self.configuration.name)", "error": "\(error)"])
         self.note(self.breaker.recordFailure(at: self.loop.now))
     }
 
@@ -141,6 +155,7 @@ final class ICAPServiceClient {
         case .none:
             break
         case .suspended(let backoff):
+            self.suspensions.increment()
             self.logger.warning(
                 "ICAP service suspended after repeated failures",
                 metadata: [

@@ -1,6 +1,7 @@
 import Foundation
 import ICAP
 import Logging
+import MetricsTestKit
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
@@ -133,18 +134,20 @@ extension Integration {
             }
         }
 
-        @Test func aSuspensionIsOneWarningWithTheServiceAndTheBackoff() async throws {
+        @Test func aSuspensionIsOneWarningWithTheServiceAndTheBackoffAndIsCounted() async throws {
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             let loop = group.next()
             let closedPort = try FreePort.pick()
             let records = NIOLockedValueBox<[(Logger.Level, String, Logger.Metadata)]>([])
             let logger = Logger(label: "test") { _ in CapturingLogHandler(records: records) }
+            let metrics = TestMetrics()
             let client = try await loop.submit {
                 NIOLoopBound(
                     ICAPServiceClient(
                         configuration: try ICAPServiceConfiguration(
                             parsing: "reqmod icap://127.0.0.1:\(closedPort)/x name=down"),
-                        loop: loop, loopCount: 1, connectTimeout: .seconds(2), readTimeout: .seconds(2), logger: logger),
+                        loop: loop, loopCount: 1, connectTimeout: .seconds(2), readTimeout: .seconds(2), logger: logger,
+                        metrics: metrics),
                     eventLoop: loop)
             }.get()
             let outcomes = NIOLockedValueBox<[String]>([])
@@ -166,6 +169,13 @@ extension Integration {
             #expect(warnings.first?.1 == "ICAP service suspended after repeated failures")
             #expect(warnings.first?.2["icap.service"] == "down")
             #expect(warnings.first?.2["icap.backoff_ms"] == "5000")
+            // Each failure is a notice naming the service and what went wrong.
+            let notices = records.withLockedValue { $0.filter { $0.0 == .notice && $0.1 == "ICAP service failed" } }
+            #expect(notices.count == 3)
+            #expect(notices.allSatisfy { $0.2["icap.service"] == "down" && "\($0.2["error"] ?? "")".contains("connect") })
+            // The refusal while suspended is neither a failure nor a second suspension.
+            #expect(try metrics.expectCounter("portcullis_icap_failures_total", [("service", "down")]).totalValue == 3)
+            #expect(try metrics.expectCounter("portcullis_icap_suspensions_total", [("service", "down")]).totalValue == 1)
             try await loop.submit { client.value.close() }.get()
             try await group.shutdownGracefully()
         }
