@@ -8,66 +8,70 @@ import Policy
 /// The last handler of a client connection. It plans each request, drives the
 /// `ExchangeStateMachine`, and carries out its actions: leasing origin connections, streaming
 /// bodies with backpressure both ways, writing local pages, and turning into a tunnel.
+///
+/// One type in four files: this one (requests, actions, origins, local answers), `+REQMOD`
+/// and `+RESPMOD` (the remote ICAP services), `+Tunnel` (CONNECT and protocol switches). Its
+/// members are internal so those files can share them; nothing outside the type uses them.
 final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let environment: ProxyEnvironment
-    private let pool: OriginPool
-    private let accessLog: AccessLogBuffer
-    private let policy: LoopPolicy
+    let environment: ProxyEnvironment
+    let pool: OriginPool
+    let accessLog: AccessLogBuffer
+    let policy: LoopPolicy
     /// This loop's remote REQMOD services, if any are configured.
-    private let icapServices: ICAPServices?
-    private let headGuard: RequestHeadGuardHandler
-    private let logger: Logger
-    private var machine: ExchangeStateMachine
-    private var context: ChannelHandlerContext?
+    let icapServices: ICAPServices?
+    let headGuard: RequestHeadGuardHandler
+    let logger: Logger
+    var machine: ExchangeStateMachine
+    var context: ChannelHandlerContext?
 
-    private let clientAllowed: Bool
-    private let clientIP: String
-    private let clientAddress: IPAddress128?
+    let clientAllowed: Bool
+    let clientIP: String
+    let clientAddress: IPAddress128?
     /// The head being adapted by the REQMOD services.
-    private var adaptingHead: HTTPRequestHead?
+    var adaptingHead: HTTPRequestHead?
     /// The REQMOD services a request body streams through, first (fed by the client) to last
     /// (feeding this handler); empty when the request has no body or is not adapted.
-    private var requestStages: [REQMODStage] = []
+    var requestStages: [REQMODStage] = []
     /// Whether the client's request body has ended (while it streams through `requestStages`).
-    private var clientBodyEnded = false
+    var clientBodyEnded = false
     /// While the services wait for more of a streaming body: when the client last sent some,
     /// and the check that a stalled one gets a 408 (nothing else bounds a client that stalls
     /// before the request reaches an origin).
-    private var clientBodyLastSeen = NIODeadline.now()
-    private var clientBodyStallCheck: Scheduled<Void>?
+    var clientBodyLastSeen = NIODeadline.now()
+    var clientBodyStallCheck: Scheduled<Void>?
     /// The policy's decision on the request in flight.
-    private var policyOutcome: PolicyGate.Outcome?
+    var policyOutcome: PolicyGate.Outcome?
     /// The RESPMOD services the response in flight streams through, first (fed by the origin)
     /// to last (feeding this handler); empty when the response is not adapted.
-    private var responseStages: [RESPMODStage] = []
+    var responseStages: [RESPMODStage] = []
     /// While the response is adapted: whether the origin connection may be pooled once its
     /// own response has been read in full (and how that response is framed).
-    private var originResponseReusable = false
-    private var originResponseFraming = BodyFraming.none
+    var originResponseReusable = false
+    var originResponseFraming = BodyFraming.none
 
     /// The origin connection of the exchange in flight.
-    private var origin: (channel: any Channel, handler: OriginConnectionHandler, key: OriginPool.Key, reused: Bool)?
-    private var pendingClientRead = false
+    var origin: (channel: any Channel, handler: OriginConnectionHandler, key: OriginPool.Key, reused: Bool)?
+    var pendingClientRead = false
     /// Framing state of the response being written to the client.
-    private var serializer = ResponseSerializer()
+    var serializer = ResponseSerializer()
     /// Framing state of the request body being sent to the origin.
-    private var requestChunker = ChunkedEncoder()
+    var requestChunker = ChunkedEncoder()
     /// Writes are batched: each side is flushed once per read burst of the other side.
-    private var clientNeedsFlush = false
-    private var originNeedsFlush = false
+    var clientNeedsFlush = false
+    var originNeedsFlush = false
     /// True between a client read and its read-complete, when flushes can wait for the latter.
-    private var inClientReadBurst = false
+    var inClientReadBurst = false
     /// Request parts received while an earlier exchange was still in flight.
-    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
-    private var closeWhenIdle = false
+    var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    var closeWhenIdle = false
     /// The client sent EOF (half-close).
-    private var clientInputClosed = false
-    private var requestCounter = 0
-    private var record = ExchangeRecord()
+    var clientInputClosed = false
+    var requestCounter = 0
+    var record = ExchangeRecord()
 
     init(
         environment: ProxyEnvironment, pool: OriginPool, accessLog: AccessLogBuffer, policy: LoopPolicy,
@@ -107,12 +111,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         self.handle(part)
     }
 
-    private static func isHead(_ part: HTTPServerRequestPart) -> Bool {
+    static func isHead(_ part: HTTPServerRequestPart) -> Bool {
         if case .head = part { return true }
         return false
     }
 
-    private func handle(_ part: HTTPServerRequestPart) {
+    func handle(_ part: HTTPServerRequestPart) {
         switch part {
         case .head(let head):
             // A pipelined head already went past the guard while the last exchange ran: the
@@ -169,7 +173,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     /// Whether a refused request may still have body bytes on the wire (then the connection
     /// cannot be reused after the refusal).
-    private static func mayHaveBody(_ head: HTTPRequestHead) -> Bool {
+    static func mayHaveBody(_ head: HTTPRequestHead) -> Bool {
         head.headers.contains(name: "content-length") || head.headers.contains(name: "transfer-encoding")
     }
 
@@ -251,14 +255,14 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
-    private var mayReadClient: Bool {
+    var mayReadClient: Bool {
         if !self.pipelined.isEmpty { return false }
         if let first = self.requestStages.first, !self.clientBodyEnded { return first.mayTakeRequestBody }
         return self.machineMayReadClient
     }
 
     /// Whether the exchange in flight can take more of the client's bytes.
-    private var machineMayReadClient: Bool {
+    var machineMayReadClient: Bool {
         switch self.machine.state {
         case .idle, .answeredLocally, .closed:
             return true
@@ -274,20 +278,20 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     /// Takes up pipelined requests now that the connection is idle again.
-    private func drainPipelined() {
+    func drainPipelined() {
         while let next = self.pipelined.first {
             if Self.isHead(next) && !self.machine.isIdle { return }
             self.handle(self.pipelined.removeFirst())
         }
     }
 
-    private func resumeClientReadIfPossible() {
+    func resumeClientReadIfPossible() {
         guard self.pendingClientRead, self.mayReadClient, let context = self.context else { return }
         self.pendingClientRead = false
         context.read()
     }
 
-    private var isAwaitingResponseHead: Bool {
+    var isAwaitingResponseHead: Bool {
         switch self.machine.state {
         case .adapting, .connecting, .forwarding(_, _, .awaitingHead): return true
         default: return false
@@ -296,7 +300,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     // MARK: actions
 
-    private func perform(_ action: ExchangeStateMachine.Action) {
+    func perform(_ action: ExchangeStateMachine.Action) {
         guard let context = self.context else {
             if case .abort(let closeOrigin) = action, closeOrigin { self.abandonOrigin() }
             return
@@ -391,14 +395,13 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
-    private func sendBodyPart(_ buffer: ByteBuffer, to origin: OriginConnectionHandler, allocator: ByteBufferAllocator)
-    {
+    func sendBodyPart(_ buffer: ByteBuffer, to origin: OriginConnectionHandler, allocator: ByteBufferAllocator) {
         if let prefix = self.requestChunker.prefix(for: buffer, allocator: allocator) { origin.write(prefix) }
         origin.write(buffer)
     }
 
     /// Flushes now, or at the end of the client read burst in progress.
-    private func flushOrigin(_ origin: OriginConnectionHandler) {
+    func flushOrigin(_ origin: OriginConnectionHandler) {
         if self.inClientReadBurst {
             self.originNeedsFlush = true
         } else {
@@ -406,7 +409,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
-    private func connectOrigin(_ plan: ForwardPlan, fresh: Bool, context: ChannelHandlerContext) {
+    func connectOrigin(_ plan: ForwardPlan, fresh: Bool, context: ChannelHandlerContext) {
         self.record.action = "TCP_MISS"
         let key = OriginPool.Key(host: plan.connectHost, port: plan.connectPort)
         if !fresh, let (channel, handler) = self.pool.lease(key) {
@@ -438,22 +441,21 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
-    private func attachOrigin(channel: any Channel, handler: OriginConnectionHandler, key: OriginPool.Key, reused: Bool)
-    {
+    func attachOrigin(channel: any Channel, handler: OriginConnectionHandler, key: OriginPool.Key, reused: Bool) {
         self.origin = (channel, handler, key, reused)
         self.record.peer = channel.remoteAddress.flatMap { IPAddress128($0)?.description }
         handler.delegate = self
     }
 
     /// Drops the origin connection of the exchange in flight (it is in an unknown state).
-    private func abandonOrigin() {
+    func abandonOrigin() {
         guard let origin = self.origin else { return }
         self.origin = nil
         origin.handler.delegate = nil
         origin.channel.close(promise: nil)
     }
 
-    private func finishResponse(reuseOrigin: Bool, keepClient: Bool, context: ChannelHandlerContext) {
+    func finishResponse(reuseOrigin: Bool, keepClient: Bool, context: ChannelHandlerContext) {
         // An adapted response can end before the origin's (a block page for a download): an
         // origin still attached then is mid-response, and goes.
         let reuseOrigin = reuseOrigin && self.responseStages.isEmpty
@@ -489,7 +491,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     // MARK: local answers
 
-    private func writeLocalPage(_ page: LocalPage, reason: String, url: String, closeAfter: Bool) {
+    func writeLocalPage(_ page: LocalPage, reason: String, url: String, closeAfter: Bool) {
         guard let context = self.context else { return }
         let requestID = "\(self.clientIP)-\(ObjectIdentifier(self).hashValue & 0xFFFF_FFFF)-\(self.requestCounter)"
         var values = PageValues(
@@ -507,7 +509,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         self.writeComplete(head: head, body: body, closeAfter: closeAfter)
     }
 
-    private func writeComplete(head: HTTPResponseHead, body: ByteBuffer, closeAfter: Bool) {
+    func writeComplete(head: HTTPResponseHead, body: ByteBuffer, closeAfter: Bool) {
         guard let context = self.context else { return }
         self.record.bytes += body.readableBytes
         self.logExchange(action: nil)
@@ -525,286 +527,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
-    // MARK: remote REQMOD services
-
-    enum Adaptation {
-        case skip
-        /// Ask the services about the head, whole: a bodiless request, or a CONNECT.
-        case now
-        /// Stream the request's body through the services (`REQMODStage`s).
-        case streamed
-    }
-
-    /// Whether and how the REQMOD services see this request: an allowed request without a
-    /// body, and a CONNECT, whole and at once; one with a body streams through them.
-    private func adaptation(for disposition: RequestDisposition) -> Adaptation {
-        guard let services = self.icapServices, !services.clients.isEmpty else { return .skip }
-        switch disposition {
-        case .tunnel:
-            return .now
-        case .forward(let plan):
-            guard plan.upgrade == nil else { return .skip }
-            switch plan.requestFraming {
-            case .none, .contentLength(0): return .now
-            default: return .streamed
-            }
-        case .reject, .answer:
-            return .skip
-        }
-    }
-
-    private func adaptRequest() {
-        guard let services = self.icapServices, let head = self.adaptingHead else { return }
-        if !self.clientBodyEnded {
-            self.startRequestStages(head, services: services)
-            return
-        }
-        services.adaptRequest(head, body: nil, clientIP: self.clientIP) { outcome, note in
-            self.adaptationDone(outcome, note: note, original: head)
-        }
-    }
-
-    private func adaptationDone(_ outcome: REQMODChain.Outcome, note: String, original: HTTPRequestHead) {
-        self.adaptingHead = nil
-        self.addPolicyNote(note)
-        let isConnect = original.method == .CONNECT
-        var replacement: RequestDisposition?
-        var newBody: [ByteBuffer]?
-        switch outcome {
-        case .forward(_, _, modified: false):
-            replacement = nil
-        case .forward(var head, let body, modified: true):
-            if let body {
-                // The service's body is sent whole: its length is what it is now.
-                head.headers.remove(name: "Transfer-Encoding")
-                head.headers.replaceOrAdd(name: "Content-Length", value: String(body.readableBytes))
-                newBody = body.readableBytes > 0 ? [body] : []
-            }
-            replacement = self.replan(head, original: original)
-        case .respond(let head, let body):
-            replacement = .answer(
-                Self.satisfactionHead(
-                    head, contentLength: body.readableBytes, via: "1.1 \(self.environment.configuration.viaName)",
-                    close: isConnect),
-                body: body)
-        case .fail(let error, let service):
-            replacement = .reject(
-                .serviceUnavailable, reason: "ICAP service \(service): \(error)", url: original.uri)
-        }
-        self.perform(self.machine.adaptationFinished(replacement, body: newBody, unreadBytesMayFollow: isConnect))
-    }
-
-    /// A request a service changed is planned and decided like one from the client.
-    private func replan(_ head: HTTPRequestHead, original: HTTPRequestHead) -> RequestDisposition {
-        guard (head.method == .CONNECT) == (original.method == .CONNECT) else {
-            return .reject(
-                .serviceUnavailable, reason: "an ICAP service changed a CONNECT into another method or back",
-                url: original.uri)
-        }
-        var disposition = self.environment.planner.plan(head, clientIP: self.clientIP)
-        let decided: PolicyGate.Outcome?
-        (disposition, decided) = PolicyGate.apply(
-            disposition, client: self.clientAddress, snapshot: self.policy.snapshot, now: Date(),
-            via: self.environment.planner.via.http11)
-        if let decided { self.policyOutcome = decided }
-        return disposition
-    }
-
-    /// Sends the request's body through the REQMOD services, chained.
-    private func startRequestStages(_ head: HTTPRequestHead, services: ICAPServices) {
-        var downstream: any RequestStreamSink = self
-        var stages: [REQMODStage] = []
-        for client in services.clients.reversed() {
-            let stage = REQMODStage(client: client, downstream: downstream, clientIP: self.clientIP)
-            stages.insert(stage, at: 0)
-            downstream = stage
-        }
-        for (index, stage) in stages.enumerated() {
-            if index == 0 {
-                stage.resumeUpstream = { [weak self] in self?.resumeClientReadIfPossible() }
-            } else {
-                let previous = stages[index - 1]
-                stage.resumeUpstream = { [weak previous] in previous?.resume() }
-            }
-        }
-        self.requestStages = stages
-        self.clientBodyLastSeen = .now()
-        self.scheduleClientBodyStallCheck(in: self.environment.configuration.headerTimeout)
-        stages[0].requestHead(head, modified: false, hasBody: true)
-    }
-
-    /// A client whose body stops while the services still wait for it (for their preview)
-    /// gets a 408 once `header-timeout` passes without a byte; the connection closes.
-    private func scheduleClientBodyStallCheck(in delay: TimeAmount) {
-        guard let context = self.context else { return }
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        self.clientBodyStallCheck = context.eventLoop.scheduleTask(in: delay) {
-            let this = loopBound.value
-            this.clientBodyStallCheck = nil
-            guard case .adapting = this.machine.state, let first = this.requestStages.first, !this.clientBodyEnded
-            else { return }
-            let timeout = this.environment.configuration.headerTimeout
-            let quietFor = NIODeadline.now() - this.clientBodyLastSeen
-            // Only silence while the services are waiting on the client counts.
-            guard first.mayTakeRequestBody, quietFor >= timeout else {
-                this.scheduleClientBodyStallCheck(in: quietFor >= timeout ? timeout : timeout - quietFor)
-                return
-            }
-            this.machine.requestFailed()
-            this.endAdaptations()
-            this.writeLocalPage(
-                .requestTimeout, reason: "the request body stopped arriving", url: this.record.url, closeAfter: true)
-        }
-    }
-
-    /// The services of the exchange are done with (or given up): their notes go to the access
-    /// log and any ICAP exchange still running is abandoned.
-    private func endAdaptations() {
-        self.clientBodyStallCheck?.cancel()
-        self.clientBodyStallCheck = nil
-        let (requestStages, responseStages) = (self.requestStages, self.responseStages)
-        self.requestStages = []
-        self.responseStages = []
-        let notes = requestStages.compactMap(\.note) + responseStages.compactMap(\.note)
-        if !notes.isEmpty { self.addPolicyNote("icap=" + notes.joined(separator: ",")) }
-        for stage in requestStages { stage.cancel() }
-        for stage in responseStages { stage.cancel() }
-    }
-
-    /// Adds to the access log's eleventh field (the policy's verdict, the services' notes).
-    private func addPolicyNote(_ note: String) {
-        self.record.policy = (self.record.policy.map { $0 + "," } ?? "") + note
-    }
-
-    /// The head of a response an ICAP service answered with (request satisfaction), framed
-    /// by this proxy: its body is sent whole with a `Content-Length`.
-    private static func satisfactionHead(
-        _ head: HTTPResponseHead, contentLength: Int, via: String, close: Bool
-    ) -> HTTPResponseHead {
-        var headers = head.headers
-        for name in ["Transfer-Encoding", "Content-Length", "Connection", "Keep-Alive", "Proxy-Connection"] {
-            headers.remove(name: name)
-        }
-        headers.add(name: "Content-Length", value: String(contentLength))
-        headers.add(name: "Via", value: via)
-        if close { headers.add(name: "Connection", value: "close") }
-        return HTTPResponseHead(version: .http1_1, status: head.status, headers: headers)
-    }
-
-    // MARK: tunnels
-
-    private func openTunnel(to target: RequestTarget, context: ChannelHandlerContext) {
-        // From here on the client's bytes are tunnel bytes: the guard keeps them (and an early
-        // EOF) away from the HTTP decoder until the tunnel takes over.
-        self.headGuard.holdForTunnel()
-        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        self.environment.connector.connectRaw(host: target.host, port: target.port, on: context.eventLoop)
-            .whenComplete { result in
-                let this = loopBound.value
-                switch result {
-                case .success(let originChannel):
-                    guard let context = this.context else {
-                        originChannel.close(promise: nil)
-                        return
-                    }
-                    this.record.action = "TCP_TUNNEL"
-                    this.record.status = 200
-                    this.record.peer = originChannel.remoteAddress.flatMap { IPAddress128($0)?.description }
-                    var headers = HTTPHeaders()
-                    headers.add(name: "Via", value: "1.1 \(this.environment.configuration.viaName)")
-                    let head = HTTPResponseHead(
-                        version: .http1_1, status: .custom(code: 200, reasonPhrase: "Connection established"),
-                        headers: headers)
-                    context.writeAndFlush(
-                        Self.wrapOutboundOut(ResponseSerializer.encode(head, allocator: context.channel.allocator)),
-                        promise: nil)
-                    this.splice(client: context, origin: originChannel, originHandlersToRemove: [])
-                case .failure(let error):
-                    let connectError =
-                        error as? OriginConnectError ?? OriginConnectError(kind: .unreachable, detail: "\(error)")
-                    this.writeLocalPage(
-                        connectError.page, reason: connectError.detail, url: target.hostHeader, closeAfter: true)
-                }
-            }
-    }
-
-    private func switchProtocols(_ plan: ResponsePlan, context: ChannelHandlerContext) {
-        self.record.status = 101
-        self.record.action = "TCP_TUNNEL"
-        context.writeAndFlush(
-            Self.wrapOutboundOut(ResponseSerializer.encode(plan, allocator: context.channel.allocator)), promise: nil)
-        guard let origin = self.origin else { return }
-        self.origin = nil
-        self.headGuard.holdForTunnel()
-        // Splice once the origin handler's current read is done (it is delivering the 101 now).
-        // Until then it keeps its delegate (the machine, now tunnelling, ignores what arrives).
-        let loopBound = NIOLoopBound((self, origin.channel, origin.handler), eventLoop: context.eventLoop)
-        context.eventLoop.execute {
-            let (this, originChannel, originHandler) = loopBound.value
-            guard let context = this.context else {
-                originChannel.close(promise: nil)
-                return
-            }
-            this.splice(client: context, origin: originChannel, originHandlersToRemove: [originHandler])
-        }
-    }
-
-    /// Turns both connections into a byte tunnel: the glue handlers go in first, then the HTTP
-    /// handlers come out, decoders last so the bytes they still hold reach the glue.
-    private func splice(
-        client context: ChannelHandlerContext, origin: any Channel, originHandlersToRemove: [OriginConnectionHandler]
-    ) {
-        let clientChannel = context.channel
-        let start = self.record
-        let accessLog = self.accessLog
-        do {
-            let tunnel = try Tunnel.splice(
-                client: clientChannel, origin: origin, idleTimeout: self.environment.configuration.tunnelIdleTimeout
-            ) { tunnel in
-                var record = start
-                record.bytes = tunnel.bytesToClient
-                accessLog.record(record.entry(action: nil))
-            }
-            // The HTTP handlers leave; decoders last, handing the bytes they hold to the glue.
-            // Decoder removals may complete later: once all are done, the bytes the guard held
-            // back (they came after the decoder's) follow, the guard leaves, and the tunnel
-            // starts moving bytes.
-            let clientPipeline = clientChannel.pipeline.syncOperations
-            var removals = [
-                clientPipeline.removeHandler(context: context),
-                clientPipeline.removeHandler(
-                    context: try clientPipeline.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)),
-            ]
-            let originPipeline = origin.pipeline.syncOperations
-            for handler in originHandlersToRemove {
-                // The origin handler hands the bytes behind the 101 to the glue as it leaves.
-                removals.append(originPipeline.removeHandler(context: try originPipeline.context(handler: handler)))
-            }
-            let earlierEOF = self.clientInputClosed
-            let loopBound = NIOLoopBound((tunnel, self.logger, self.headGuard), eventLoop: clientChannel.eventLoop)
-            EventLoopFuture.andAllSucceed(removals, on: clientChannel.eventLoop).whenComplete { result in
-                let (tunnel, logger, headGuard) = loopBound.value
-                switch result {
-                case .success:
-                    let (held, eof) = headGuard.takeTunnelHold()
-                    tunnel.send(held, fromClient: true)
-                    _ = clientChannel.pipeline.syncOperations.removeHandler(headGuard)
-                    tunnel.activate(clientInputClosed: earlierEOF || eof)
-                case .failure(let error):
-                    logger.debug("tunnel setup failed", metadata: ["error": "\(error)"])
-                    tunnel.abort()
-                }
-            }
-        } catch {
-            self.logger.debug("tunnel setup failed", metadata: ["error": "\(error)"])
-            origin.close(promise: nil)
-            clientChannel.close(promise: nil)
-        }
-    }
-
     // MARK: access log
 
-    private func logExchange(action: String?) {
+    func logExchange(action: String?) {
         guard !self.record.logged else { return }
         self.record.logged = true
         self.accessLog.record(self.record.entry(action: action))
@@ -853,7 +578,8 @@ extension ClientConnectionHandler: OriginConnectionDelegate {
             if error == nil && self.originResponseFraming == .untilClose {
                 first.streamEnd()
             } else {
-                first.streamFailed(error.map { "the origin failed mid-response: \($0)" } ?? "the origin closed mid-response")
+                first.streamFailed(
+                    error.map { "the origin failed mid-response: \($0)" } ?? "the origin closed mid-response")
             }
             return
         }
@@ -872,125 +598,6 @@ extension ClientConnectionHandler: OriginConnectionDelegate {
 
     var mayReadOrigin: Bool {
         self.responseStages.first?.mayTakeResponseBody ?? (self.context?.channel.isWritable ?? false)
-    }
-}
-
-// MARK: remote RESPMOD services
-
-extension ClientConnectionHandler: RequestStreamSink {
-    func requestHead(_ head: HTTPRequestHead, modified: Bool, hasBody: Bool) {
-        guard let original = self.adaptingHead else { return }
-        self.adaptingHead = nil
-        let replacement = modified ? self.replan(head, original: original) : nil
-        self.perform(self.machine.adaptationFinished(replacement, body: [], unreadBytesMayFollow: false))
-    }
-
-    func requestBody(_ buffer: ByteBuffer) {
-        self.perform(self.machine.requestBody(buffer))
-    }
-
-    func requestEnd() {
-        self.perform(self.machine.requestEnd())
-    }
-
-    func requestSatisfied(_ head: HTTPResponseHead, body: ByteBuffer) {
-        self.adaptingHead = nil
-        let answer = RequestDisposition.answer(
-            Self.satisfactionHead(
-                head, contentLength: body.readableBytes, via: "1.1 \(self.environment.configuration.viaName)",
-                close: false),
-            body: body)
-        self.perform(self.machine.adaptationFinished(answer, unreadBytesMayFollow: !self.clientBodyEnded))
-        // The body went to the service, not through the machine: its end is noted here.
-        if self.clientBodyEnded { self.perform(self.machine.requestEnd()) }
-    }
-
-    func requestFailed(_ reason: String) {
-        self.adaptingHead = nil
-        self.perform(self.machine.requestAdaptationFailed(reason: reason, unreadBytesMayFollow: !self.clientBodyEnded))
-        if self.clientBodyEnded { self.perform(self.machine.requestEnd()) }
-    }
-
-    var mayTakeRequestBody: Bool { self.machineMayReadClient }
-}
-
-extension ClientConnectionHandler: ResponseStreamSink {
-    /// Sends the origin's response through the RESPMOD services, if any are configured and it
-    /// is a response they can see (not a 101 switch, and only to a forwarded request).
-    fileprivate func startResponseAdaptation(_ head: OriginResponseHead) -> Bool {
-        guard let services = self.icapServices, !services.responseClients.isEmpty, head.status != 101,
-            case .forwarding(let plan, _, .awaitingHead) = self.machine.state
-        else { return false }
-        let requestWasHEAD = plan.method == .HEAD
-        self.originResponseFraming = head.fields.responseFraming(status: head.status, requestWasHEAD: requestWasHEAD)
-        self.originResponseReusable =
-            head.fields.wantsKeepAlive(minorVersion: head.minorVersion) && self.originResponseFraming != .untilClose
-        var downstream: any ResponseStreamSink = self
-        var stages: [RESPMODStage] = []
-        for client in services.responseClients.reversed() {
-            let stage = RESPMODStage(
-                client: client, downstream: downstream, request: plan.clientHead, requestWasHEAD: requestWasHEAD,
-                clientIP: self.clientIP)
-            stages.insert(stage, at: 0)
-            downstream = stage
-        }
-        for (index, stage) in stages.enumerated() {
-            if index == 0 {
-                stage.resumeUpstream = { [weak self] in self?.origin?.handler.resumeReading() }
-                stage.dropUpstream = { [weak self] in self?.abandonOrigin() }
-            } else {
-                let previous = stages[index - 1]
-                stage.resumeUpstream = { [weak previous] in previous?.resume() }
-                stage.dropUpstream = { [weak previous] in previous?.outputNotNeeded() }
-            }
-        }
-        self.responseStages = stages
-        stages[0].streamHead(head)
-        return true
-    }
-
-    /// The origin's own response is read in full while the services still work on it: the
-    /// origin connection goes back to the pool (or closes) now.
-    private func releaseOriginAfterItsResponse() {
-        guard let origin = self.origin else { return }
-        self.origin = nil
-        origin.handler.delegate = nil
-        var requestComplete = false
-        if case .forwarding(_, let complete, _) = self.machine.state { requestComplete = complete }
-        if self.originResponseReusable && requestComplete {
-            self.pool.release(origin.channel, handler: origin.handler, key: origin.key)
-        } else {
-            origin.channel.close(promise: nil)
-        }
-    }
-
-    func streamHead(_ head: OriginResponseHead) {
-        self.perform(self.machine.responseHead(head))
-        self.flushClientNow()
-    }
-
-    func streamBody(_ buffer: ByteBuffer) {
-        self.perform(self.machine.responseBody(buffer))
-        self.flushClientNow()
-    }
-
-    func streamEnd() {
-        self.perform(self.machine.responseEnd())
-    }
-
-    func streamFailed(_ reason: String) {
-        self.logger.debug("ICAP RESPMOD failed", metadata: ["reason": "\(reason)"])
-        self.perform(self.machine.responseAdaptationFailed(reason: reason))
-    }
-
-    var mayTakeResponseBody: Bool { self.context?.channel.isWritable ?? false }
-
-    /// What an ICAP service sent arrives outside the origin's and the client's read bursts:
-    /// nothing else would flush it.
-    private func flushClientNow() {
-        guard self.clientNeedsFlush, let context = self.context else { return }
-        self.clientNeedsFlush = false
-        context.flush()
     }
 }
 

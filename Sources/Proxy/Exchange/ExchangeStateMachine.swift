@@ -138,7 +138,6 @@ struct ExchangeStateMachine {
         }
     }
 
-
     private mutating func begin(
         _ disposition: RequestDisposition, unreadBytesMayFollow: Bool, requestComplete: Bool,
         pendingBody: [ByteBuffer] = []

@@ -187,7 +187,8 @@ extension REQMODStage: ICAPBodyExchangeDelegate {
         case .satisfying(let head, var body):
             guard body.readableBytes + buffer.readableBytes <= Self.maxSatisfactionBytes else {
                 self.exchangeFailed(
-                    .malformed("a response over \(Self.maxSatisfactionBytes) bytes for the client"), keptAllInput: false)
+                    .malformed("a response over \(Self.maxSatisfactionBytes) bytes for the client"), keptAllInput: false
+                )
                 return
             }
             var buffer = buffer

@@ -172,7 +172,8 @@ extension RESPMODStage: ICAPBodyExchangeDelegate {
         }
         let adapted: OriginResponseHead
         do {
-            adapted = try AdaptedResponseHead.make(response, hasBody: heads.hasBody, requestWasHEAD: self.requestWasHEAD)
+            adapted = try AdaptedResponseHead.make(
+                response, hasBody: heads.hasBody, requestWasHEAD: self.requestWasHEAD)
         } catch {
             self.exchangeFailed(.malformed(error.description), keptAllInput: false)
             return

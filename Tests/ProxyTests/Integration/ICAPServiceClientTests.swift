@@ -172,10 +172,12 @@ extension Integration {
             // Each failure is a notice naming the service and what went wrong.
             let notices = records.withLockedValue { $0.filter { $0.0 == .notice && $0.1 == "ICAP service failed" } }
             #expect(notices.count == 3)
-            #expect(notices.allSatisfy { $0.2["icap.service"] == "down" && "\($0.2["error"] ?? "")".contains("connect") })
+            #expect(
+                notices.allSatisfy { $0.2["icap.service"] == "down" && "\($0.2["error"] ?? "")".contains("connect") })
             // The refusal while suspended is neither a failure nor a second suspension.
             #expect(try metrics.expectCounter("portcullis_icap_failures_total", [("service", "down")]).totalValue == 3)
-            #expect(try metrics.expectCounter("portcullis_icap_suspensions_total", [("service", "down")]).totalValue == 1)
+            #expect(
+                try metrics.expectCounter("portcullis_icap_suspensions_total", [("service", "down")]).totalValue == 1)
             try await loop.submit { client.value.close() }.get()
             try await group.shutdownGracefully()
         }

@@ -133,7 +133,8 @@ extension Integration {
                 #expect(Date().timeIntervalSince(start) < 5)
                 #expect(await eventually { proxy.accessLog().contains("icap=hole:timeout") })
             }
-            try await self.withServices(["respmod \(url) bypass=off preview=1024 name=hole"], readTimeout: .seconds(1)) {
+            try await self.withServices(["respmod \(url) bypass=off preview=1024 name=hole"], readTimeout: .seconds(1))
+            {
                 proxy, nginx, scratch in
                 try nginx.writeFile("ok.txt", Data("ok".utf8))
                 let response = try proxy.curl.get(nginx.base + "/ok.txt", directory: scratch)
@@ -168,7 +169,8 @@ extension Integration {
         }
 
         @Test func respmodServicesAreAcceptedOnTheCommandLine() throws {
-            let parsed = try ICAPServiceConfiguration(parsing: "respmod icap://127.0.0.1:1344/echo bypass=off preview=0")
+            let parsed = try ICAPServiceConfiguration(
+                parsing: "respmod icap://127.0.0.1:1344/echo bypass=off preview=0")
             #expect(parsed.method == .respmod)
             #expect(parsed.preview == 0)
             #expect(parsed.bypass == false)

@@ -313,8 +313,9 @@ struct ExchangeStateMachineBodyAdaptationTests {
         _ = sending.requestHead(.forward(self.plan), unreadBytesMayFollow: true, adapt: true)
         _ = sending.adaptationFinished(nil, body: [], unreadBytesMayFollow: false)
         _ = sending.originConnected()
-        guard case .respondLocally(.serviceUnavailable, _, _, true) = sending.requestAdaptationFailed(
-            reason: "died", unreadBytesMayFollow: true)
+        guard
+            case .respondLocally(.serviceUnavailable, _, _, true) = sending.requestAdaptationFailed(
+                reason: "died", unreadBytesMayFollow: true)
         else { Issue.record("expected a 503 while no response came"); return }
     }
 

@@ -1,0 +1,116 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import Policy
+
+// CONNECT tunnels and protocol switches: the connection stops being HTTP.
+extension ClientConnectionHandler {
+    func openTunnel(to target: RequestTarget, context: ChannelHandlerContext) {
+        // From here on the client's bytes are tunnel bytes: the guard keeps them (and an early
+        // EOF) away from the HTTP decoder until the tunnel takes over.
+        self.headGuard.holdForTunnel()
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.environment.connector.connectRaw(host: target.host, port: target.port, on: context.eventLoop)
+            .whenComplete { result in
+                let this = loopBound.value
+                switch result {
+                case .success(let originChannel):
+                    guard let context = this.context else {
+                        originChannel.close(promise: nil)
+                        return
+                    }
+                    this.record.action = "TCP_TUNNEL"
+                    this.record.status = 200
+                    this.record.peer = originChannel.remoteAddress.flatMap { IPAddress128($0)?.description }
+                    var headers = HTTPHeaders()
+                    headers.add(name: "Via", value: "1.1 \(this.environment.configuration.viaName)")
+                    let head = HTTPResponseHead(
+                        version: .http1_1, status: .custom(code: 200, reasonPhrase: "Connection established"),
+                        headers: headers)
+                    context.writeAndFlush(
+                        Self.wrapOutboundOut(ResponseSerializer.encode(head, allocator: context.channel.allocator)),
+                        promise: nil)
+                    this.splice(client: context, origin: originChannel, originHandlersToRemove: [])
+                case .failure(let error):
+                    let connectError =
+                        error as? OriginConnectError ?? OriginConnectError(kind: .unreachable, detail: "\(error)")
+                    this.writeLocalPage(
+                        connectError.page, reason: connectError.detail, url: target.hostHeader, closeAfter: true)
+                }
+            }
+    }
+
+    func switchProtocols(_ plan: ResponsePlan, context: ChannelHandlerContext) {
+        self.record.status = 101
+        self.record.action = "TCP_TUNNEL"
+        context.writeAndFlush(
+            Self.wrapOutboundOut(ResponseSerializer.encode(plan, allocator: context.channel.allocator)), promise: nil)
+        guard let origin = self.origin else { return }
+        self.origin = nil
+        self.headGuard.holdForTunnel()
+        // Splice once the origin handler's current read is done (it is delivering the 101 now).
+        // Until then it keeps its delegate (the machine, now tunnelling, ignores what arrives).
+        let loopBound = NIOLoopBound((self, origin.channel, origin.handler), eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let (this, originChannel, originHandler) = loopBound.value
+            guard let context = this.context else {
+                originChannel.close(promise: nil)
+                return
+            }
+            this.splice(client: context, origin: originChannel, originHandlersToRemove: [originHandler])
+        }
+    }
+
+    /// Turns both connections into a byte tunnel: the glue handlers go in first, then the HTTP
+    /// handlers come out, decoders last so the bytes they still hold reach the glue.
+    func splice(
+        client context: ChannelHandlerContext, origin: any Channel, originHandlersToRemove: [OriginConnectionHandler]
+    ) {
+        let clientChannel = context.channel
+        let start = self.record
+        let accessLog = self.accessLog
+        do {
+            let tunnel = try Tunnel.splice(
+                client: clientChannel, origin: origin, idleTimeout: self.environment.configuration.tunnelIdleTimeout
+            ) { tunnel in
+                var record = start
+                record.bytes = tunnel.bytesToClient
+                accessLog.record(record.entry(action: nil))
+            }
+            // The HTTP handlers leave; decoders last, handing the bytes they hold to the glue.
+            // Decoder removals may complete later: once all are done, the bytes the guard held
+            // back (they came after the decoder's) follow, the guard leaves, and the tunnel
+            // starts moving bytes.
+            let clientPipeline = clientChannel.pipeline.syncOperations
+            var removals = [
+                clientPipeline.removeHandler(context: context),
+                clientPipeline.removeHandler(
+                    context: try clientPipeline.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)),
+            ]
+            let originPipeline = origin.pipeline.syncOperations
+            for handler in originHandlersToRemove {
+                // The origin handler hands the bytes behind the 101 to the glue as it leaves.
+                removals.append(originPipeline.removeHandler(context: try originPipeline.context(handler: handler)))
+            }
+            let earlierEOF = self.clientInputClosed
+            let loopBound = NIOLoopBound((tunnel, self.logger, self.headGuard), eventLoop: clientChannel.eventLoop)
+            EventLoopFuture.andAllSucceed(removals, on: clientChannel.eventLoop).whenComplete { result in
+                let (tunnel, logger, headGuard) = loopBound.value
+                switch result {
+                case .success:
+                    let (held, eof) = headGuard.takeTunnelHold()
+                    tunnel.send(held, fromClient: true)
+                    _ = clientChannel.pipeline.syncOperations.removeHandler(headGuard)
+                    tunnel.activate(clientInputClosed: earlierEOF || eof)
+                case .failure(let error):
+                    logger.debug("tunnel setup failed", metadata: ["error": "\(error)"])
+                    tunnel.abort()
+                }
+            }
+        } catch {
+            self.logger.debug("tunnel setup failed", metadata: ["error": "\(error)"])
+            origin.close(promise: nil)
+            clientChannel.close(promise: nil)
+        }
+    }
+}
