@@ -177,3 +177,54 @@ extension Integration {
         }
     }
 }
+
+extension Integration {
+    /// The built binary with c-icap's echo as both its REQMOD and RESPMOD service: 64 MiB each
+    /// way streams through without the proxy's memory growing by anything like the body.
+    @Suite struct StreamedBodyMemoryTests {
+        @Test func aLargeUploadAndDownloadStreamThroughTheServicesWithoutBeingHeld() async throws {
+            let cicap = try CICAP()
+            defer { cicap.stop() }
+            let nginx = try Nginx()
+            defer { nginx.stop() }
+            let scratch = try TemporaryDirectory()
+            defer { scratch.remove() }
+            let body = payload(64 << 20, seed: 31)
+            try nginx.writeFile("large.bin", body)
+            try scratch.write("upload.bin", body)
+            let port = try FreePort.pick()
+            let arguments = [
+                "run", "--listen", "127.0.0.1:\(port)", "--data-dir", scratch.file("var"), "--access-log", "off",
+                "--icap-service", "reqmod \(cicap.echoURL) bypass=off preview=0 name=req",
+                "--icap-service", "respmod \(cicap.echoURL) bypass=off preview=0 name=resp",
+            ]
+            let curl = Curl(proxy: "http://127.0.0.1:\(port)")
+            _ = try await PortcullisBinary.withRunning(arguments, port: port, scratch: scratch) { process in
+                let pid = process.processIdentifier
+                // A small exchange first, so what start-up and a first request allocate is in the baseline.
+                try nginx.writeFile("small.txt", Data("small".utf8))
+                _ = try curl.get(nginx.base + "/small.txt", directory: scratch)
+                let baseline = try Self.memory(pid, "VmRSS")
+                let download = try curl.get(nginx.base + "/large.bin", directory: scratch)
+                #expect(download.status == 200)
+                #expect(sameBytes(download.body, body))
+                // Uploaded through REQMOD, echoed by nginx, and back through RESPMOD.
+                let upload = try curl.get(
+                    nginx.base + "/echo", ["--data-binary", "@" + scratch.file("upload.bin")], directory: scratch)
+                #expect(upload.status == 200)
+                #expect(sameBytes(upload.body, body))
+                let peak = try Self.memory(pid, "VmHWM")
+                // Held whole, a body would add 64 MiB; streamed, what grows is buffers in flight.
+                #expect(peak - baseline < 24 << 20, "resident memory grew from \(baseline) to a peak of \(peak) bytes")
+            }
+        }
+
+        /// A `/proc/PID/status` figure in bytes.
+        private static func memory(_ pid: Int32, _ field: String) throws -> Int {
+            let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+            let line = try #require(status.split(separator: "\n").first { $0.hasPrefix(field + ":") })
+            let kilobytes = try #require(Int(line.split(separator: " ").dropFirst().first ?? ""))
+            return kilobytes * 1024
+        }
+    }
+}
