@@ -71,17 +71,18 @@ struct AccessLogEntry {
         return count
     }
 
-    /// Writes a non-negative integer in decimal without creating a String.
+    /// Writes a non-negative integer in decimal without creating a String, straight into the
+    /// buffer's storage (one capacity check, not one per digit).
     private static func writeDecimal(_ value: Int64, minimumDigits: Int = 1, to buffer: inout ByteBuffer) {
         let value = max(0, value)
         let digits = max(minimumDigits, Self.digitCount(value))
-        var divisor: Int64 = 1
-        for _ in 1..<digits { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            buffer.writeInteger(UInt8(ascii: "0") + UInt8(rest / divisor))
-            rest %= divisor
-            divisor /= 10
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: digits) { storage in
+            var rest = value
+            for index in stride(from: digits - 1, through: 0, by: -1) {
+                storage[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            }
+            return digits
         }
     }
 

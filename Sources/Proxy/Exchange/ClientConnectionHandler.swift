@@ -443,7 +443,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func attachOrigin(channel: any Channel, handler: OriginConnectionHandler, key: OriginPool.Key, reused: Bool) {
         self.origin = (channel, handler, key, reused)
-        self.record.peer = channel.remoteAddress.flatMap { IPAddress128($0)?.description }
+        self.record.peer = handler.peerDescription
         handler.delegate = self
     }
 

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import Policy
 
 /// The exchange currently using an origin connection. Called on the connection's event loop.
 protocol OriginConnectionDelegate: AnyObject {
@@ -43,6 +44,12 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     init(readTimeout: TimeAmount) {
         self.readTimeout = readTimeout
+    }
+
+    /// The origin's address as the access log shows it, made once per connection (reading a
+    /// channel's address takes a lock, and formatting it allocates: not once per request).
+    private(set) lazy var peerDescription: String? = self.context?.channel.remoteAddress.flatMap {
+        IPAddress128($0)?.description
     }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
