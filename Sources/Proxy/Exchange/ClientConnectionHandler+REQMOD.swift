@@ -111,7 +111,24 @@ extension ClientConnectionHandler {
         self.requestStages = stages
         self.clientBodyLastSeen = .now()
         self.scheduleClientBodyStallCheck(in: self.environment.configuration.headerTimeout)
+        var head = head
+        if Self.expectsContinue(head), let context = self.context {
+            // The services need the body before anything reaches the origin, whose 100 Continue
+            // would come too late: the client would wait its expect timeout (a second for
+            // curl). The proxy says it (RFC 9110 §10.1.1 lets a proxy answer the
+            // expectation), and the services see the request without it.
+            self.sentContinue = true
+            head.headers.remove(name: "Expect")
+            context.writeAndFlush(
+                Self.wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
+        }
         stages[0].requestHead(head, modified: false, hasBody: true)
+    }
+
+    /// An HTTP/1.1 request waiting for `100 Continue` before it sends its body.
+    static func expectsContinue(_ head: HTTPRequestHead) -> Bool {
+        head.version.minor >= 1 && head.version.major == 1
+            && head.headers["Expect"].contains { $0.lowercased() == "100-continue" }
     }
 
     /// A client whose body stops while the services still wait for it (for their preview)

@@ -38,6 +38,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     var requestStages: [REQMODStage] = []
     /// Whether the client's request body has ended (while it streams through `requestStages`).
     var clientBodyEnded = false
+    /// The proxy answered the request's `Expect: 100-continue` itself (see `startRequestStages`).
+    var sentContinue = false
     /// While the services wait for more of a streaming body: when the client last sent some,
     /// and the check that a stalled one gets a 408 (nothing else bounds a client that stalls
     /// before the request reaches an origin).
@@ -123,6 +125,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             // guard must know this one is being served, not awaited.
             self.headGuard.beginExchange()
             self.requestCounter += 1
+            self.sentContinue = false
             self.record = ExchangeRecord(head: head, client: self.clientIP)
             var disposition =
                 self.clientAllowed
@@ -348,8 +351,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             if let last = self.requestChunker.end(allocator: context.channel.allocator) { origin.handler.write(last) }
             self.flushOrigin(origin.handler)
         case .writeInformational(let plan):
-            // HTTP/1.0 clients know nothing of 1xx responses.
-            if self.record.clientVersion.minor >= 1 {
+            // HTTP/1.0 clients know nothing of 1xx responses; one that got its 100 Continue
+            // from the proxy already does not get the origin's.
+            if self.record.clientVersion.minor >= 1 && !(self.sentContinue && plan.head.status == 100) {
                 context.writeAndFlush(
                     Self.wrapOutboundOut(ResponseSerializer.encode(plan, allocator: context.channel.allocator)),
                     promise: nil)

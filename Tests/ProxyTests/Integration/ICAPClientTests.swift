@@ -251,6 +251,35 @@ extension Integration {
             }
         }
 
+        @Test func anExpectationOfContinueIsAnsweredByTheProxyWhileTheServicesWaitForTheBody() async throws {
+            let cicap = try CICAP()
+            defer { cicap.stop() }
+            try await self.withServices(["reqmod \(cicap.echoURL) bypass=off name=echo"]) { proxy, nginx, _ in
+                let port = proxy.port
+                let base = nginx.base
+                let body = String(repeating: "0123456789", count: 500)
+                let (first, rest) = try await onThread {
+                    let socket = try RawSocket(port: port, receiveTimeout: 10)
+                    try socket.send(
+                        "POST \(base)/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(body.utf8.count)\r\n"
+                            + "Expect: 100-continue\r\nConnection: close\r\n\r\n")
+                    // The body goes only once the 100 came, as a careful client does.
+                    let first = String(decoding: socket.receive(until: "\r\n\r\n"), as: UTF8.self)
+                    try socket.send(body)
+                    return (first, String(decoding: socket.receiveUntilClose(), as: UTF8.self))
+                }
+                #expect(first == "HTTP/1.1 100 Continue\r\n\r\n")
+                // One 100 only: the origin's, if it sends one, is not passed on as well.
+                #expect(!rest.contains("100 Continue"))
+                #expect(rest.hasPrefix("HTTP/1.1 200"), "\(rest.prefix(200))")
+                // The body, de-chunked: every second line after the head is chunk data.
+                let chunked = rest.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
+                let lines = chunked.components(separatedBy: "\r\n")
+                let data = stride(from: 1, to: lines.count, by: 2).map { lines[$0] }.joined()
+                #expect(data == body)
+            }
+        }
+
         @Test func aBodyThatStallsWhileTheServiceWaitsForItsPreviewGets408() async throws {
             let cicap = try CICAP()
             defer { cicap.stop() }
