@@ -274,7 +274,10 @@ struct ExchangeStateMachine {
     }
 
     mutating func responseBody(_ buffer: ByteBuffer) -> Action {
-        guard case .forwarding(_, _, .streaming) = self.state else { return .none }
+        guard case .forwarding(_, _, .streaming(let response)) = self.state else { return .none }
+        // A response without a body (to HEAD, a 204, a 304) gets none, whatever a RESPMOD
+        // service sent along: bytes there would be read as the next response.
+        guard response.clientFraming != .none else { return .none }
         return .writeResponseBody(buffer)
     }
 

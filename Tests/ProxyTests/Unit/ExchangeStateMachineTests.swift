@@ -35,6 +35,21 @@ struct ExchangeStateMachineTests {
         #expect(end)
     }
 
+    @Test func aResponseWithoutABodyWritesNoneWhateverArrives() {
+        var machine = self.machine()
+        let head = ForwardPlan.fixture(method: .HEAD)
+        _ = machine.requestHead(.forward(head), unreadBytesMayFollow: false)
+        _ = machine.requestEnd()
+        _ = machine.originConnected()
+        guard case .writeResponseHead = machine.responseHead(self.okHead("Content-Length: 1234\r\n")) else {
+            Issue.record("expected the head"); return
+        }
+        // What a RESPMOD service might send along with an adapted answer to a HEAD.
+        guard case .none = machine.responseBody(self.buffer("stray")) else {
+            Issue.record("a body was written for HEAD"); return
+        }
+    }
+
     @Test func bodyAfterConnectionStreamsAndTheExchangeEndsIdle() {
         var machine = self.machine()
         _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: true)
