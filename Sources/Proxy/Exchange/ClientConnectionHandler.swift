@@ -576,16 +576,18 @@ extension ClientConnectionHandler: OriginConnectionDelegate {
     }
 
     func originEnded(error: (any Error)?) {
-        let reused = self.origin?.reused ?? false
+        // (A response the services were adapting did come back: no retry for it.)
+        let reused = (self.origin?.reused ?? false) && self.responseStages.isEmpty
         self.origin = nil
         if let first = self.responseStages.first {
             if error == nil && self.originResponseFraming == .untilClose {
+                // Read-until-close: the close is the end of the body.
                 first.streamEnd()
-            } else {
-                first.streamFailed(
-                    error.map { "the origin failed mid-response: \($0)" } ?? "the origin closed mid-response")
+                return
             }
-            return
+            // The origin failed mid-response: the services' work is moot, and the machine
+            // answers as it would without them (504 or 502 before the head, a close after).
+            self.endAdaptations()
         }
         // A reused connection the origin closed or reset as the request went out (the
         // keep-alive race): nothing of a response came back, so the request may go again.

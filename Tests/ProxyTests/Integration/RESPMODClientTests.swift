@@ -168,6 +168,25 @@ extension Integration {
             }
         }
 
+        @Test(arguments: [nil, 0] as [Int?])
+        func anOriginResetMidBodyWhileAdaptedIsNeverPassedOffAsWhole(preview: Int?) async throws {
+            let cicap = try CICAP()
+            defer { cicap.stop() }
+            let origin = try ScriptedOrigin(.resetMidBody(promised: 100_000, sent: 5000))
+            defer { origin.stop() }
+            let service = "respmod \(cicap.echoURL) bypass=off name=echo" + (preview.map { " preview=\($0)" } ?? "")
+            try await self.withServices([service]) { proxy, _, scratch in
+                let response = try proxy.curl.get("http://127.0.0.1:\(origin.port)/", directory: scratch)
+                // Before the adapted head: the page an origin failure gets (502); after it: a
+                // close short of the end (curl 18: partial file). Never a complete 200.
+                #expect(response.status == 502 || response.exitCode != 0, "\(response.status) \(response.exitCode)")
+                #expect(response.body.count < 100_000)
+                // The proxy goes on serving.
+                let next = try proxy.curl.get("http://127.0.0.1:\(origin.port)/", directory: scratch)
+                #expect(next.status == 502 || next.exitCode != 0)
+            }
+        }
+
         @Test func respmodServicesAreAcceptedOnTheCommandLine() throws {
             let parsed = try ICAPServiceConfiguration(
                 parsing: "respmod icap://127.0.0.1:1344/echo bypass=off preview=0")
