@@ -38,7 +38,8 @@
 #   DOWNLOADS        64 MiB downloads per target (median used)  [5]
 #   BENCH_ONLY       space-separated subset of targets to run:
 #                    "direct haproxy squid squid-icap tinyproxy portcullis
-#                    portcullis-icap" [all]; the -icap ones send every request
+#                    portcullis-icap squid-respmod portcullis-respmod" [all];
+#                    the -icap ones send every request
 #                    to c-icap's echo service as a REQMOD service first
 #   PORTCULLIS_BIN   Portcullis binary  [<repo>/.build/release/portcullis]
 #   BENCH_BUILD      1 = if PORTCULLIS_BIN is unset and the default binary
@@ -108,8 +109,8 @@ NGINX_WORKERS=${NGINX_WORKERS:-1}
 HAPROXY_THREADS=${HAPROXY_THREADS:-1}
 BENCH_KEEP=${BENCH_KEEP:-0}
 
-ALL_TARGETS=(direct haproxy squid squid-icap tinyproxy portcullis portcullis-icap)
-FORWARD_PROXIES=" squid squid-icap tinyproxy portcullis portcullis-icap "
+ALL_TARGETS=(direct haproxy squid squid-icap squid-respmod tinyproxy portcullis portcullis-icap portcullis-respmod)
+FORWARD_PROXIES=" squid squid-icap squid-respmod tinyproxy portcullis portcullis-icap portcullis-respmod "
 BENCH_ONLY=${BENCH_ONLY:-${ALL_TARGETS[*]}}
 
 SMALL_BYTES=1024                  # 1 KiB
@@ -127,6 +128,8 @@ declare -A LABEL=(
     [tinyproxy]="tinyproxy"
     [portcullis]="Portcullis"
     [portcullis-icap]="Portcullis + c-icap echo"
+    [squid-respmod]="Squid + c-icap echo RESPMOD"
+    [portcullis-respmod]="Portcullis + c-icap echo RESPMOD"
 )
 
 log()  { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -166,13 +169,13 @@ done
 [[ -r $LUA_SCRIPT ]] || die "missing $LUA_SCRIPT"
 
 # A third-party proxy that is not installed is skipped, not fatal.
-declare -A TOOL=([haproxy]=haproxy [squid]=squid [squid-icap]=squid [tinyproxy]=tinyproxy)
-for t in haproxy squid squid-icap tinyproxy; do
+declare -A TOOL=([haproxy]=haproxy [squid]=squid [squid-icap]=squid [squid-respmod]=squid [tinyproxy]=tinyproxy)
+for t in haproxy squid squid-icap squid-respmod tinyproxy; do
     if wanted "$t" && ! command -v "${TOOL[$t]}" >/dev/null; then
         STATUS[$t]=skipped; NOTE[$t]="${TOOL[$t]} not installed"
     fi
 done
-for t in squid-icap portcullis-icap; do
+for t in squid-icap portcullis-icap squid-respmod portcullis-respmod; do
     if wanted "$t" && ! command -v c-icap >/dev/null; then
         STATUS[$t]=skipped; NOTE[$t]="c-icap not installed"
     fi
@@ -180,7 +183,7 @@ done
 
 # --- Portcullis binary (build it first if needed, before anything runs) ----
 
-if wanted portcullis || wanted portcullis-icap; then
+if wanted portcullis || wanted portcullis-icap || wanted portcullis-respmod; then
     if [[ -z ${PORTCULLIS_BIN:-} ]]; then
         PORTCULLIS_BIN="$REPO_ROOT/.build/release/portcullis"
         if [[ ! -x $PORTCULLIS_BIN && $BENCH_BUILD == 1 ]]; then
@@ -192,7 +195,7 @@ if wanted portcullis || wanted portcullis-icap; then
         fi
     fi
     if [[ ! -x $PORTCULLIS_BIN ]]; then
-        for t in portcullis portcullis-icap; do STATUS[$t]=skipped; NOTE[$t]="binary not found: $PORTCULLIS_BIN"; done
+        for t in portcullis portcullis-icap portcullis-respmod; do STATUS[$t]=skipped; NOTE[$t]="binary not found: $PORTCULLIS_BIN"; done
     fi
 fi
 
@@ -483,6 +486,16 @@ icap_service echo reqmod_precache icap://$LOOPBACK:$CICAP_PORT/echo bypass=off
 adaptation_access echo allow all"
 }
 
+# Squid with c-icap's echo service as its RESPMOD service (responses streamed through it).
+start_squid-respmod() {
+    start_cicap || return 1
+    start_squid_as squid-respmod "icap_enable on
+icap_preview_enable on
+icap_persistent_connections on
+icap_service echo respmod_precache icap://$LOOPBACK:$CICAP_PORT/echo bypass=off
+adaptation_access echo allow all"
+}
+
 # start_squid_as NAME EXTRA_CONFIG
 start_squid_as() {
     local name=$1 extra=$2
@@ -616,6 +629,12 @@ start_portcullis-icap() {
     start_portcullis_as portcullis-icap pc-icap --icap-service "reqmod icap://$LOOPBACK:$CICAP_PORT/echo bypass=off"
 }
 
+# Portcullis with c-icap's echo service as its RESPMOD service.
+start_portcullis-respmod() {
+    start_cicap || return 1
+    start_portcullis_as portcullis-respmod pc-respmod --icap-service "respmod icap://$LOOPBACK:$CICAP_PORT/echo bypass=off"
+}
+
 # start_portcullis_as NAME DIR [EXTRA ARGS...]
 start_portcullis_as() {
     local name=$1 dir=$2; shift 2
@@ -632,7 +651,7 @@ start_portcullis_as() {
 }
 
 # Start every wanted server up front; idle servers cost nothing.
-for t in haproxy squid squid-icap tinyproxy portcullis portcullis-icap; do
+for t in haproxy squid squid-icap squid-respmod tinyproxy portcullis portcullis-icap portcullis-respmod; do
     wanted "$t" || continue
     if [[ ${STATUS[$t]:-} == skipped ]]; then
         log "$t: skipped (${NOTE[$t]})"
@@ -883,7 +902,7 @@ for t in haproxy squid tinyproxy; do
     if wanted "$t" && [[ ${STATUS[$t]:-} != skipped ]]; then VERSIONS+=", $(version_of "$t")"; fi
 done
 VERSIONS+=", $(version_of wrk), $(version_of curl)"
-if { wanted portcullis || wanted portcullis-icap; } && [[ -n ${PORTCULLIS_BIN:-} ]]; then
+if { wanted portcullis || wanted portcullis-icap || wanted portcullis-respmod; } && [[ -n ${PORTCULLIS_BIN:-} ]]; then
     VERSIONS+=", Portcullis ($PORTCULLIS_BIN)"
 fi
 

@@ -61,6 +61,21 @@ public struct ICAPEncapsulatedHeads: Sendable, Equatable {
             response: response)
     }
 
+    /// Heads from bytes the caller has already checked (its own serializer's, or a parser's that
+    /// validated them): not parsed again, so `request` and `response` are nil.
+    ///
+    /// - Parameter body: the kind of body that will follow (`.nullBody` for none).
+    public init(
+        checkedRequestHeadBytes: ByteBuffer?, checkedResponseHeadBytes: ByteBuffer?, body: Encapsulated.BodySection
+    ) {
+        self.init(
+            encapsulated: Encapsulated(
+                requestHeaderLength: checkedRequestHeadBytes?.readableBytes,
+                responseHeaderLength: checkedResponseHeadBytes?.readableBytes, bodySection: body),
+            requestHeadBytes: checkedRequestHeadBytes, responseHeadBytes: checkedResponseHeadBytes, request: nil,
+            response: nil)
+    }
+
     init(
         encapsulated: Encapsulated, requestHeadBytes: ByteBuffer?, responseHeadBytes: ByteBuffer?,
         request: HTTPRequestHead?, response: HTTPResponseHead?

@@ -116,7 +116,9 @@ final class ICAPBodyExchange {
     var mayTakeInput: Bool {
         switch self.phase {
         case .idle, .connecting, .awaitingAnswer: return false
-        case .preview: return self.kept.byteCount < (self.previewSize ?? 0)
+        // One read past the preview's size: it tells whether the body goes on (more bytes) or
+        // ends inside it (its end), which makes the preview `ieof` and spares a round trip.
+        case .preview: return self.kept.byteCount <= (self.previewSize ?? 0)
         case .streaming, .answered(sendingInput: true): return self.lease?.connection.handler.isWritable ?? false
         case .answered(sendingInput: false), .finished: return true
         }
@@ -125,10 +127,16 @@ final class ICAPBodyExchange {
     /// The stage can pass more of the answer on again.
     func resumeAnswer() { self.lease?.connection.handler.resumeReading() }
 
-    /// The exchange is abandoned: its connection closes; nothing more is reported.
+    /// The exchange is given up; nothing more is reported. Its connection closes, unless all
+    /// that is left of it is the end of a `204` (the message often completes inside the
+    /// `204`'s own callback): then the connection goes back to the pool when that end comes.
     func cancel() {
-        self.phase = .finished
         self.kept = KeptInput()
+        self.delegate = nil
+        if case .answered(sendingInput: false) = self.phase, self.lastStatus == 204, self.lease != nil {
+            return
+        }
+        self.phase = .finished
         if let lease = self.lease {
             self.lease = nil
             lease.connection.handler.abandon()
@@ -171,6 +179,8 @@ final class ICAPBodyExchange {
         switch self.phase {
         case .preview:
             self.sendPreviewIfReady()
+            // Input was held while the connection was coming: the preview may need more.
+            if case .preview = self.phase { self.delegate?.exchangeWantsInput() }
         case .streaming:
             for buffer in self.kept.takeAll() { handler.writeBody(buffer) }
             if self.inputEnded { handler.end() } else { handler.flush() }
@@ -180,11 +190,12 @@ final class ICAPBodyExchange {
         }
     }
 
-    /// Sends the preview once enough bytes (or the whole body) are in.
+    /// Sends the preview once more bytes than it holds are in (the body goes on), or the body's
+    /// end (it fits: `ieof`). A body exactly the preview's size waits for whichever comes next.
     private func sendPreviewIfReady() {
         guard case .preview = self.phase, let preview = self.previewSize, let handler = self.lease?.connection.handler
         else { return }
-        guard self.kept.byteCount >= preview || self.inputEnded else { return }
+        guard self.kept.byteCount > preview || self.inputEnded else { return }
         for slice in self.kept.prefix(preview) { handler.writeBody(slice) }
         self.phase = .awaitingAnswer
         handler.endPreview(ieof: self.inputEnded && self.kept.byteCount <= preview)

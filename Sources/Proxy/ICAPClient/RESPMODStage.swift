@@ -103,8 +103,10 @@ final class RESPMODStage {
         if !hasBody || preview != nil { headers.add(name: "Allow", value: "204") }
         if self.clientIP != "-" { headers.add(name: "X-Client-IP", value: self.clientIP) }
         if let preview { headers.add(name: "Preview", value: String(preview)) }
-        let heads = try ICAPEncapsulatedHeads(
-            requestHeadBytes: try HTTPHeadBytes.serialize(self.request), responseHeadBytes: head.bytes,
+        // Both heads are already checked: the request's by the client decoder and
+        // `HTTPHeadBytes.serialize`, the response's by `OriginResponseParser`.
+        let heads = ICAPEncapsulatedHeads(
+            checkedRequestHeadBytes: try HTTPHeadBytes.serialize(self.request), checkedResponseHeadBytes: head.bytes,
             body: hasBody ? .responseBody : .nullBody)
         return (ICAPRequestHead(method: .respmod, uri: client.url, headers: headers), heads)
     }

@@ -79,3 +79,24 @@ enum FreePort {
         } == 0
     }
 }
+
+/// Sockets on this machine connected to `port` on any address, in any state (TIME_WAIT
+/// included): from `/proc/net/tcp` and `tcp6`, the remote end's port. How many connections
+/// a client opened to a server, recently.
+func socketsConnected(toPort port: Int) -> Int {
+    var count = 0
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        // Read to the end: a /proc table reports no size, and comes a page per read.
+        guard let file = FileHandle(forReadingAtPath: table) else { continue }
+        let text = String(decoding: file.readDataToEndOfFile(), as: UTF8.self)
+        file.closeFile()
+        for line in text.split(separator: "\n").dropFirst() {
+            let columns = line.split(separator: " ")
+            guard columns.count > 3, let colon = columns[2].lastIndex(of: ":"),
+                let remotePort = Int(columns[2][columns[2].index(after: colon)...], radix: 16)
+            else { continue }
+            if remotePort == port { count += 1 }
+        }
+    }
+    return count
+}
