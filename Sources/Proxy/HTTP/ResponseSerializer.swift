@@ -32,8 +32,25 @@ struct ResponseSerializer {
         buffer.writeStaticString("\r\n")
         let fields = head.fields
         let rewrite = fields.hasHopByHop || plan.dropsContentLength
+        if !rewrite && head.fieldLinesAreCanonical {
+            // Nothing to drop and nothing to normalise: the field lines go as they came.
+            buffer.writeImmutableBuffer(
+                head.bytes.getSlice(
+                    at: head.bytes.readerIndex + head.fieldLines.lowerBound, length: head.fieldLines.count)!)
+        } else {
+            Self.writeFields(of: head, dropping: rewrite ? plan : nil, to: &buffer)
+        }
+        Self.writeAddedFields(plan, to: &buffer)
+        return buffer
+    }
+
+    /// The origin's field lines one by one, normalised, less what `plan` drops (if given).
+    private static func writeFields(
+        of head: OriginResponseHead, dropping plan: ResponsePlan?, to buffer: inout ByteBuffer
+    ) {
+        let fields = head.fields
         head.forEachField { name, value in
-            if rewrite {
+            if let plan {
                 if fields.isDropped(name: name) { return }
                 if plan.dropsContentLength && FieldName(name) == .contentLength { return }
             }
@@ -42,6 +59,10 @@ struct ResponseSerializer {
             buffer.writeBytes(value)
             buffer.writeStaticString("\r\n")
         }
+    }
+
+    /// The proxy's own fields, then the empty line.
+    private static func writeAddedFields(_ plan: ResponsePlan, to buffer: inout ByteBuffer) {
         if plan.addsChunked { buffer.writeStaticString("Transfer-Encoding: chunked\r\n") }
         if let connection = plan.connection {
             buffer.writeStaticString("Connection: ")
@@ -57,7 +78,6 @@ struct ResponseSerializer {
         buffer.writeString(plan.via)
         buffer.writeStaticString("\r\n")
         buffer.writeStaticString("\r\n")
-        return buffer
     }
 
     private static func writeStatusCode(_ code: Int, to buffer: inout ByteBuffer) {

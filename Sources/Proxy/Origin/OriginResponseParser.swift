@@ -11,6 +11,9 @@ struct OriginResponseHead {
     var reason: Range<Int>
     /// Where the field lines are in `bytes`.
     var fieldLines: Range<Int>
+    /// Every field line is exactly `name: value` CRLF (one space, no trailing white space),
+    /// as `forEachField` would write it: the lines can be copied as they are.
+    var fieldLinesAreCanonical = false
     var fields: HeadFields
 
     /// Calls `body` with the name and value of each field line, in order.
@@ -250,6 +253,7 @@ struct OriginResponseParser {
         let reason = line.count > 13 ? 13..<statusLineEnd : statusLineEnd..<statusLineEnd
 
         var fields = HeadFields(recordsContentType: true)
+        var canonical = true
         let fieldsStart = firstNewline + 1
         var lineStart = fieldsStart
         var fieldsEnd = fieldsStart
@@ -271,6 +275,12 @@ struct OriginResponseParser {
             }
             let value = ASCII.trimmed(fieldLine[(colon + 1)...])
             guard value.allSatisfy(Self.isFieldValueByte) else { return .failure(.badField) }
+            if canonical {
+                canonical =
+                    contentEnd == lineEnd - 1 && name.endIndex == colon && colon + 1 < contentEnd
+                    && all[colon + 1] == UInt8(ascii: " ") && value.startIndex == colon + 2
+                    && value.endIndex == contentEnd
+            }
             fields.note(name: name, value: value)
             lineStart = lineEnd + 1
         }
@@ -278,7 +288,7 @@ struct OriginResponseParser {
         return .success(
             OriginResponseHead(
                 minorVersion: Int(line[7] - 48), status: status, bytes: bytes, reason: reason,
-                fieldLines: fieldsStart..<fieldsEnd, fields: fields))
+                fieldLines: fieldsStart..<fieldsEnd, fieldLinesAreCanonical: canonical, fields: fields))
     }
 
     /// field-vchar, SP and HTAB (RFC 9110 §5.5): no controls, no DEL; obs-text is allowed.

@@ -29,6 +29,23 @@ struct ResponseSerializerTests {
                 == "HTTP/1.1 431 Request Header Fields Too Large\r\n\r\n")
     }
 
+    @Test func fieldLinesGoAsTheyCameWhenCanonicalAndNormalisedOtherwise() {
+        let expected = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-A: b\r\nContent-Length: 2\r\n"
+            + "Via: 1.1 portcullis\r\n\r\n"
+        let variants: [(String, Bool)] = [
+            ("Content-Type: text/plain\r\nX-A: b\r\nContent-Length: 2\r\n", true),
+            ("Content-Type:text/plain\r\nX-A:  b \r\nContent-Length: 2\r\n", false),
+            ("Content-Type: text/plain\nX-A: b\nContent-Length: 2\n", false),
+            ("Content-Type : text/plain\r\nX-A: b\r\nContent-Length: 2\r\n", false),
+        ]
+        for (fields, canonical) in variants {
+            let head = originHead("HTTP/1.1 200 OK\r\n" + fields + "\r\n")
+            #expect(head.fieldLinesAreCanonical == canonical, "\(fields)")
+            let plan = ResponsePlanner.plan(head, for: .fixture(), via: ViaEntries(name: "portcullis"))
+            #expect(String(buffer: ResponseSerializer.encode(plan, allocator: self.allocator)) == expected, "\(fields)")
+        }
+    }
+
     @Test func chunkedBodiesAreFramedExactly() {
         var serializer = ResponseSerializer()
         _ = serializer.head(self.plan(chunked: true), allocator: self.allocator)
