@@ -40,14 +40,14 @@ extension ClientConnectionHandler {
             self.startRequestStages(head, services: services)
             return
         }
-        services.adaptRequest(head, body: nil, clientIP: self.clientIP) { outcome, note in
-            self.adaptationDone(outcome, note: note, original: head)
+        services.adaptRequest(head, body: nil, clientIP: self.clientIP) { outcome, notes in
+            self.adaptationDone(outcome, notes: notes, original: head)
         }
     }
 
-    func adaptationDone(_ outcome: REQMODChain.Outcome, note: String, original: HTTPRequestHead) {
+    func adaptationDone(_ outcome: REQMODChain.Outcome, notes: [String], original: HTTPRequestHead) {
         self.adaptingHead = nil
-        self.addPolicyNote(note)
+        self.addICAPNotes(notes)
         let isConnect = original.method == .CONNECT
         var replacement: RequestDisposition?
         var newBody: [ByteBuffer]?
@@ -164,14 +164,22 @@ extension ClientConnectionHandler {
         self.requestStages = []
         self.responseStages = []
         let notes = requestStages.compactMap(\.note) + responseStages.compactMap(\.note)
-        if !notes.isEmpty { self.addPolicyNote("icap=" + notes.joined(separator: ",")) }
+        self.addICAPNotes(notes)
         for stage in requestStages { stage.cancel() }
         for stage in responseStages { stage.cancel() }
     }
 
     /// Adds to the access log's eleventh field (the policy's verdict, the services' notes).
-    func addPolicyNote(_ note: String) {
-        self.record.policy = (self.record.policy.map { $0 + "," } ?? "") + note
+    /// Adds what the ICAP services said to the access log's eleventh field, after the policy's
+    /// verdict: one `icap=` list for the whole exchange, REQMOD then RESPMOD, in chain order.
+    func addICAPNotes(_ notes: [String]) {
+        guard !notes.isEmpty else { return }
+        let joined = notes.joined(separator: ",")
+        if let policy = self.record.policy, policy.contains("icap=") {
+            self.record.policy = policy + "," + joined
+        } else {
+            self.record.policy = (self.record.policy.map { $0 + "," } ?? "") + "icap=" + joined
+        }
     }
 
     /// The head of a response an ICAP service answered with (request satisfaction), framed

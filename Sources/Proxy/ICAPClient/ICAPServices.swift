@@ -25,10 +25,10 @@ final class ICAPServices {
     var isEmpty: Bool { self.clients.isEmpty && self.responseClients.isEmpty }
 
     /// Runs `head` and `body` (nil: none) through every service in order and calls
-    /// `completion` with the outcome and the access log note (`icap=name:204,…`).
+    /// `completion` with the outcome and the access log notes (`name:204`, …).
     func adaptRequest(
         _ head: HTTPRequestHead, body: ByteBuffer?, clientIP: String,
-        completion: @escaping (REQMODChain.Outcome, _ note: String) -> Void
+        completion: @escaping (REQMODChain.Outcome, _ notes: [String]) -> Void
     ) {
         let chain = REQMODChain(head: head, body: body, services: self.chain)
         var started = chain
@@ -37,11 +37,11 @@ final class ICAPServices {
 
     private func step(
         _ step: REQMODChain.Step, chain: REQMODChain, clientIP: String,
-        completion: @escaping (REQMODChain.Outcome, String) -> Void
+        completion: @escaping (REQMODChain.Outcome, [String]) -> Void
     ) {
         switch step {
         case .finished(let outcome):
-            completion(outcome, "icap=" + chain.notes.joined(separator: ","))
+            completion(outcome, chain.notes)
         case .ask(let index, let head, let body):
             let client = self.clients[index]
             let request: ICAPClientRequest

@@ -216,7 +216,12 @@ extension RESPMODStage: ICAPBodyExchangeDelegate {
         if case .adapted = self.phase { self.resumeUpstream() }
     }
 
-    var exchangeMayDeliver: Bool { self.downstream.mayTakeResponseBody }
+    /// Only the adapted body waits for the downstream: until the answer's head has come, its
+    /// reads must go on (the next stage cannot take anything before it has a head).
+    var exchangeMayDeliver: Bool {
+        if case .adapted = self.phase { return self.downstream.mayTakeResponseBody }
+        return true
+    }
 }
 
 @available(*, unavailable)

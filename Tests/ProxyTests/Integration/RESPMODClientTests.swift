@@ -193,6 +193,40 @@ extension Integration {
             }
         }
 
+        @Test func chainsOfServicesStreamBothWays() async throws {
+            let cicap = try CICAP()
+            defer { cicap.stop() }
+            // Two REQMOD and two RESPMOD services (the same echo under two names), in order.
+            try await self.withServices([
+                "reqmod \(cicap.echoURL) bypass=off preview=0 name=req1",
+                "reqmod \(cicap.echoURL) bypass=off name=req2",
+                "respmod \(cicap.echoURL) bypass=off preview=0 name=resp1",
+                "respmod \(cicap.echoURL) bypass=off name=resp2",
+            ]) { proxy, nginx, scratch in
+                let large = payload(3 << 20, seed: 41)
+                try nginx.writeFile("large.bin", large)
+                try scratch.write("upload.bin", large)
+                for _ in 0..<2 {
+                    let download = try proxy.curl.get(nginx.base + "/large.bin", directory: scratch)
+                    #expect(download.status == 200)
+                    #expect(sameBytes(download.body, large))
+                    let upload = try proxy.curl.get(
+                        nginx.base + "/echo", ["--data-binary", "@" + scratch.file("upload.bin")], directory: scratch)
+                    #expect(upload.status == 200)
+                    #expect(sameBytes(upload.body, large))
+                }
+                // Every service saw every exchange, in the chain's order, in one `icap=` list.
+                #expect(
+                    await eventually {
+                        proxy.accessLog().split(separator: "\n").filter {
+                            $0.range(
+                                of: #"icap=req1:[^,]+,req2:[^,]+,resp1:[^,]+,resp2:\S+$"#, options: .regularExpression)
+                                != nil
+                        }.count == 4
+                    }, "\(proxy.accessLog())")
+            }
+        }
+
         @Test func respmodServicesAreAcceptedOnTheCommandLine() throws {
             let parsed = try ICAPServiceConfiguration(
                 parsing: "respmod icap://127.0.0.1:1344/echo bypass=off preview=0")

@@ -31,7 +31,7 @@ final class CICAP {
             MaxServers 2
             MinSpareThreads 2
             MaxSpareThreads 4
-            ThreadsPerChild 4
+            ThreadsPerChild 16
             MaxRequestsPerChild 0
             Port 127.0.0.1:\(port)
             ServerAdmin you@your.address
