@@ -35,8 +35,11 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Called once when the channel closes; the pool uses it to forget the connection.
     var onClose: (() -> Void)?
 
-    /// The exchange using the connection; nil while pooled.
-    weak var delegate: (any OriginConnectionDelegate)? {
+    /// The exchange using the connection; nil while pooled. Held strongly: the exchange drops it
+    /// whenever it lets the connection go, and a close, failure or read timeout drops it here.
+    /// (A weak reference would give every client handler a side table, and every retain and
+    /// release of it would take the runtime's slow path, several times per request.)
+    var delegate: (any OriginConnectionDelegate)? {
         didSet {
             if self.delegate != nil { self.armTimeout() }
         }

@@ -53,8 +53,10 @@ final class OriginPool {
         self.idle[key, default: []].append(Idle(channel: channel, handler: handler, since: self.loop.now))
         if handler.onClose == nil {
             // Set once per connection: a close while idle removes it; while leased it finds nothing.
-            handler.onClose = { [weak self, weak handler] in
-                guard let self, let handler else { return }
+            // The handler owns this closure, so it is alive whenever it runs (`unowned`: a weak
+            // reference would put the handler's reference counts on the runtime's slow path).
+            handler.onClose = { [weak self, unowned handler] in
+                guard let self else { return }
                 self.forget(handler: handler, key: key)
             }
         }
