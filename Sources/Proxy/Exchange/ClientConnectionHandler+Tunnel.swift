@@ -77,16 +77,12 @@ extension ClientConnectionHandler {
                 record.bytes = tunnel.bytesToClient
                 accessLog.record(record.entry(action: nil))
             }
-            // The HTTP handlers leave; decoders last, handing the bytes they hold to the glue.
-            // Decoder removals may complete later: once all are done, the bytes the guard held
-            // back (they came after the decoder's) follow, the guard leaves, and the tunnel
-            // starts moving bytes.
+            // The HTTP handlers leave, handing the bytes they hold to the glue: this one the
+            // bytes it had not parsed, the origin's those behind the 101. Once both are gone,
+            // the bytes the guard held back (they came later) follow, the guard leaves, and the
+            // tunnel starts moving bytes.
             let clientPipeline = clientChannel.pipeline.syncOperations
-            var removals = [
-                clientPipeline.removeHandler(context: context),
-                clientPipeline.removeHandler(
-                    context: try clientPipeline.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)),
-            ]
+            var removals = [clientPipeline.removeHandler(context: context)]
             let originPipeline = origin.pipeline.syncOperations
             for handler in originHandlersToRemove {
                 // The origin handler hands the bytes behind the 101 to the glue as it leaves.

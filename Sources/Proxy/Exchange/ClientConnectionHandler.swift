@@ -13,7 +13,8 @@ import Policy
 /// and `+RESPMOD` (the remote ICAP services), `+Tunnel` (CONNECT and protocol switches). Its
 /// members are internal so those files can share them; nothing outside the type uses them.
 final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
@@ -67,8 +68,13 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     var originNeedsFlush = false
     /// True between a client read and its read-complete, when flushes can wait for the latter.
     var inClientReadBurst = false
+    /// Parses the client's bytes in place: no HTTP codec handler in front of this one.
+    var requestParser: ClientRequestParser
+    /// Client bytes not parsed yet: part of a head or chunk line, or (after CONNECT or a
+    /// protocol switch) the tunnel's first bytes, handed on when this handler leaves.
+    var unparsedClientBytes: ByteBuffer?
     /// Request parts received while an earlier exchange was still in flight.
-    var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    var pipelined = CircularBuffer<ClientRequestEvent>()
     var closeWhenIdle = false
     /// The client sent EOF (half-close).
     var clientInputClosed = false
@@ -87,6 +93,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         self.policy = policy
         self.headGuard = headGuard
         self.logger = logger
+        self.requestParser = ClientRequestParser(maxHeadBytes: environment.configuration.maxHeaderBytes)
         self.machine = ExchangeStateMachine(
             maxRequestBodyBytes: environment.configuration.maxRequestBodyBytes,
             viaName: environment.configuration.viaName)
@@ -99,28 +106,56 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
+    /// Leaving for a tunnel: the bytes behind the CONNECT or the switch go on to the glue.
+    func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
+        if let bytes = self.unparsedClientBytes, bytes.readableBytes > 0 {
+            self.unparsedClientBytes = nil
+            context.fireChannelRead(Self.wrapInboundOut(bytes))
+        }
+        context.leavePipeline(removalToken: removalToken)
+    }
+
     // MARK: inbound from the client
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.inClientReadBurst = true
-        let part = Self.unwrapInboundIn(data)
-        // HTTP/1.1 pipelining: a request that arrives while the previous one is still being
-        // answered waits, in order, and reading pauses until it is taken up.
-        if !self.pipelined.isEmpty || (!self.machine.isIdle && Self.isHead(part)) {
-            self.pipelined.append(part)
+        if case .failed = self.requestParser.state { return }
+        var buffer = Self.unwrapInboundIn(data)
+        if var unparsed = self.unparsedClientBytes {
+            self.unparsedClientBytes = nil
+            unparsed.writeBuffer(&buffer)
+            buffer = unparsed
+        }
+        do {
+            while let event = try self.requestParser.next(&buffer) {
+                self.receive(event)
+            }
+        } catch {
+            self.refuseMalformedRequest(
+                error.isHeadTooLarge ? .headersTooLarge : .badRequest, reason: error.description, context: context)
             return
         }
-        self.handle(part)
+        if buffer.readableBytes > 0 { self.unparsedClientBytes = buffer }
     }
 
-    static func isHead(_ part: HTTPServerRequestPart) -> Bool {
-        if case .head = part { return true }
+    private func receive(_ event: ClientRequestEvent) {
+        // HTTP/1.1 pipelining: a request that arrives while the previous one is still being
+        // answered waits, in order, and reading pauses until it is taken up.
+        if !self.pipelined.isEmpty || (!self.machine.isIdle && Self.isHead(event)) {
+            self.pipelined.append(event)
+            return
+        }
+        self.handle(event)
+    }
+
+    static func isHead(_ event: ClientRequestEvent) -> Bool {
+        if case .head = event { return true }
         return false
     }
 
-    func handle(_ part: HTTPServerRequestPart) {
-        switch part {
-        case .head(let head):
+    func handle(_ event: ClientRequestEvent) {
+        switch event {
+        case .head(let head, let fields):
             // A pipelined head already went past the guard while the last exchange ran: the
             // guard must know this one is being served, not awaited.
             self.headGuard.beginExchange()
@@ -129,7 +164,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.record = ExchangeRecord(head: head, client: self.clientIP)
             var disposition =
                 self.clientAllowed
-                ? self.environment.planner.plan(head, clientIP: self.clientIP)
+                ? self.environment.planner.plan(head, fields: fields, clientIP: self.clientIP)
                 : .reject(.clientDenied, reason: "client \(self.clientIP) may not use this proxy", url: head.uri)
             // The policy decides every request the proxy would forward or tunnel.
             (disposition, self.policyOutcome) = PolicyGate.apply(
@@ -206,18 +241,16 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let page: LocalPage
-        switch error {
-        case is RequestHeadGuardHandler.HeadTooLarge:
-            page = .headersTooLarge
-        case let parserError as HTTPParserError where parserError == .headerOverflow:
-            page = .headersTooLarge
-        case is HTTPParserError:
-            page = .badRequest
-        default:
+        if let tooLarge = error as? RequestHeadGuardHandler.HeadTooLarge {
+            self.refuseMalformedRequest(.headersTooLarge, reason: tooLarge.description, context: context)
+        } else {
             context.close(promise: nil)
-            return
         }
+    }
+
+    /// A request that cannot be read (400) or whose head is too large (431): the client gets
+    /// the page if nothing of a response has gone out yet, and the connection closes.
+    func refuseMalformedRequest(_ page: LocalPage, reason: String, context: ChannelHandlerContext) {
         // Only a connection that has not started answering can still get a page.
         guard self.machine.isIdle || self.isAwaitingResponseHead else {
             self.perform(self.machine.clientClosed())
@@ -227,7 +260,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         self.machine.requestFailed()
         self.abandonOrigin()
         self.record = ExchangeRecord(method: "NONE", url: "error:invalid-request", client: self.clientIP)
-        self.writeLocalPage(page, reason: "\(error)", url: "", closeAfter: true)
+        self.writeLocalPage(page, reason: reason, url: "", closeAfter: true)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -1,6 +1,6 @@
 import NIOCore
 
-/// Sits in front of the HTTP decoder and watches the raw bytes of each request head:
+/// Sits in front of the `ClientConnectionHandler` and watches the raw bytes of each request head:
 /// it enforces the head size limit (431) and the two client timeouts — the idle keep-alive
 /// timeout before a request starts and the header timeout once it has (slowloris).
 final class RequestHeadGuardHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -36,7 +36,7 @@ final class RequestHeadGuardHandler: ChannelInboundHandler, RemovableChannelHand
     private var check: Scheduled<Void>?
     private var checkAt: NIODeadline = .distantFuture
     private var context: ChannelHandlerContext?
-    /// While a tunnel is set up: the client's bytes and EOF, kept from the HTTP decoder.
+    /// While a tunnel is set up: the client's bytes and EOF, kept from the exchange handler.
     private var tunnelHold: (buffered: [ByteBuffer], inputClosed: Bool)?
 
     init(maxHeadBytes: Int, idleTimeout: TimeAmount, headerTimeout: TimeAmount) {
@@ -72,8 +72,8 @@ final class RequestHeadGuardHandler: ChannelInboundHandler, RemovableChannelHand
         self.state = .inExchange
     }
 
-    /// The connection is becoming a tunnel: keep every byte and the EOF from the decoder
-    /// (which would parse the one and, on the other, drop what it holds).
+    /// The connection is becoming a tunnel: keep every byte and the EOF from the exchange
+    /// handler, which would take the EOF as the end of the connection.
     func holdForTunnel() {
         self.state = .inExchange
         if self.tunnelHold == nil { self.tunnelHold = ([], false) }

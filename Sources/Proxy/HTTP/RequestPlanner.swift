@@ -17,12 +17,17 @@ struct RequestPlanner: Sendable {
     }
 
     func plan(_ head: HTTPRequestHead, clientIP: String) -> RequestDisposition {
+        self.plan(head, fields: HeadFields(head.headers), clientIP: clientIP)
+    }
+
+    /// `fields` are the facts of `head.headers`, when the parser gathered them already.
+    func plan(_ head: HTTPRequestHead, fields: HeadFields, clientIP: String) -> RequestDisposition {
         let uri = head.uri
         guard head.version.major == 1 else {
             return .reject(.badRequest, reason: "unsupported HTTP version", url: uri)
         }
         if head.method == .CONNECT {
-            return self.planConnect(head)
+            return self.planConnect(head, fields: fields)
         }
         if case .RAW(let method) = head.method, method == "PRI" {
             return .reject(.methodNotAllowed, reason: "the method PRI is not forwarded", url: uri)
@@ -37,7 +42,6 @@ struct RequestPlanner: Sendable {
         guard target.scheme == "http" || target.scheme == "ws" else {
             return .reject(.notImplemented, reason: "the URL scheme '\(target.scheme)' is not supported", url: uri)
         }
-        let fields = HeadFields(head.headers)
         let framing: BodyFraming
         switch fields.requestFraming() {
         case .success(let value): framing = value
@@ -69,14 +73,14 @@ struct RequestPlanner: Sendable {
                 forwardedFor: self.forwardedFor, clientIP: clientIP))
     }
 
-    private func planConnect(_ head: HTTPRequestHead) -> RequestDisposition {
+    private func planConnect(_ head: HTTPRequestHead, fields: HeadFields) -> RequestDisposition {
         let target: RequestTarget
         do {
             target = try RequestTarget(authorityForm: head.uri)
         } catch {
             return .reject(.badRequest, reason: "CONNECT target: \(error.description)", url: head.uri)
         }
-        if case .failure(let error) = HeadFields(head.headers).requestFraming() {
+        if case .failure(let error) = fields.requestFraming() {
             return .reject(.badRequest, reason: error.description, url: head.uri)
         }
         guard self.connectPorts.contains(target.port) else {

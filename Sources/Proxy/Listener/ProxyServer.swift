@@ -212,7 +212,6 @@ public final class ProxyServer: Service, @unchecked Sendable {
             headerTimeout: configuration.headerTimeout)
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(headGuard)
-        try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes)))
         try sync.addHandler(
             ClientConnectionHandler(
                 environment: environment, pool: environment.pools.pool(for: channel.eventLoop),

@@ -54,12 +54,7 @@ struct OriginResponseParser {
         case idle
         case head(requestWasHEAD: Bool)
         case endPending
-        case body(remaining: Int64)
-        case chunkSize
-        case chunkData(remaining: Int)
-        case chunkDataEnd
-        case trailers
-        case untilClose
+        case body(MessageBodyReader)
         /// After a 101 the bytes belong to the new protocol; the parser takes no more.
         case upgraded
         case failed
@@ -67,10 +62,7 @@ struct OriginResponseParser {
 
     private(set) var state: State = .idle
     let maxHeadBytes: Int
-    /// How far the search for the end of the head got, and the bytes it last saw, so a head
-    /// arriving in many small reads is scanned once.
-    private var headScanned = 0
-    private var headScanTail: UInt32 = 0
+    private var headEnd = HeadEndScanner()
 
     init(maxHeadBytes: Int = 64 * 1024) {
         self.maxHeadBytes = maxHeadBytes
@@ -79,77 +71,54 @@ struct OriginResponseParser {
     /// A request was sent: its response is the next thing to read.
     mutating func expectResponse(requestWasHEAD: Bool) {
         self.state = .head(requestWasHEAD: requestWasHEAD)
-        self.headScanned = 0
-        self.headScanTail = 0
+        self.headEnd.reset()
     }
 
     /// The next event from `buffer` (consuming what it uses), or nil when more bytes are needed.
     mutating func next(_ buffer: inout ByteBuffer) throws(OriginResponseError) -> OriginResponseEvent? {
-        while true {
-            switch self.state {
-            case .idle:
-                guard buffer.readableBytes == 0 else { throw self.fail(.unsolicited) }
-                return nil
-            case .failed:
-                throw .unsolicited
-            case .upgraded:
-                return nil
-            case .endPending:
+        switch self.state {
+        case .idle:
+            guard buffer.readableBytes == 0 else { throw self.fail(.unsolicited) }
+            return nil
+        case .failed:
+            throw .unsolicited
+        case .upgraded:
+            return nil
+        case .endPending:
+            self.state = .idle
+            return .end
+        case .head(let requestWasHEAD):
+            guard let head = try self.parseHead(&buffer) else { return nil }
+            if head.status >= 100 && head.status < 200 && head.status != 101 {
+                return .informational(head)
+            }
+            if head.status == 101 {
+                self.state = .upgraded
+                return .head(head)
+            }
+            if let error = head.fields.framingError { throw self.fail(.badFraming(error)) }
+            let framing = head.fields.responseFraming(status: head.status, requestWasHEAD: requestWasHEAD)
+            let reader = MessageBodyReader(framing)
+            self.state = reader.isComplete ? .endPending : .body(reader)
+            return .head(head)
+        case .body(var reader):
+            let event: MessageBodyReader.Event?
+            do {
+                event = try reader.next(&buffer)
+            } catch {
+                throw self.fail(.badChunk(error.detail))
+            }
+            switch event {
+            case .body(let bytes):
+                // The last bytes of a body: `.end` comes with the next call.
+                self.state = reader.isComplete ? .endPending : .body(reader)
+                return .body(bytes)
+            case .end:
                 self.state = .idle
                 return .end
-            case .head(let requestWasHEAD):
-                guard let head = try self.parseHead(&buffer) else { return nil }
-                if head.status >= 100 && head.status < 200 && head.status != 101 {
-                    return .informational(head)
-                }
-                if head.status == 101 {
-                    self.state = .upgraded
-                    return .head(head)
-                }
-                if let error = head.fields.framingError { throw self.fail(.badFraming(error)) }
-                switch head.fields.responseFraming(status: head.status, requestWasHEAD: requestWasHEAD) {
-                case .none: self.state = .endPending
-                case .contentLength(let length): self.state = length == 0 ? .endPending : .body(remaining: length)
-                case .chunked: self.state = .chunkSize
-                case .untilClose: self.state = .untilClose
-                }
-                return .head(head)
-            case .body(let remaining):
-                guard buffer.readableBytes > 0 else { return nil }
-                let count = Int(min(Int64(buffer.readableBytes), remaining))
-                let slice = buffer.readSlice(length: count)!
-                self.state = remaining == Int64(count) ? .endPending : .body(remaining: remaining - Int64(count))
-                return .body(slice)
-            case .untilClose:
-                guard buffer.readableBytes > 0 else { return nil }
-                return .body(buffer.readSlice(length: buffer.readableBytes)!)
-            case .chunkSize:
-                guard let line = try self.readLine(&buffer, limit: 4096) else { return nil }
-                let size = try self.parseChunkSize(line)
-                self.state = size == 0 ? .trailers : .chunkData(remaining: size)
-            case .chunkData(let remaining):
-                guard buffer.readableBytes > 0 else { return nil }
-                let count = min(buffer.readableBytes, remaining)
-                let slice = buffer.readSlice(length: count)!
-                self.state = remaining == count ? .chunkDataEnd : .chunkData(remaining: remaining - count)
-                return .body(slice)
-            case .chunkDataEnd:
-                // The chunk's data must be followed by CRLF (or a bare LF) at once.
-                guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
-                if first == UInt8(ascii: "\n") {
-                    buffer.moveReaderIndex(forwardBy: 1)
-                } else if first == UInt8(ascii: "\r") {
-                    guard let second = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self) else { return nil }
-                    guard second == UInt8(ascii: "\n") else { throw self.fail(.badChunk("data longer than its size")) }
-                    buffer.moveReaderIndex(forwardBy: 2)
-                } else {
-                    throw self.fail(.badChunk("data longer than its size"))
-                }
-                self.state = .chunkSize
-            case .trailers:
-                // Trailer fields are not forwarded (the client side re-frames the body).
-                guard let line = try self.readLine(&buffer, limit: 8192) else { return nil }
-                if line.readableBytes == 0 { self.state = .endPending }
+            case nil:
+                self.state = .body(reader)
+                return nil
             }
         }
     }
@@ -159,71 +128,14 @@ struct OriginResponseParser {
         return error
     }
 
-    /// One line without its CR LF (bare LF accepted), or nil if it is not complete yet.
-    private mutating func readLine(_ buffer: inout ByteBuffer, limit: Int) throws(OriginResponseError) -> ByteBuffer? {
-        let view = buffer.readableBytesView
-        guard let newline = view.firstIndex(of: UInt8(ascii: "\n")) else {
-            if view.count > limit { throw self.fail(.badChunk("line longer than \(limit) bytes")) }
-            return nil
-        }
-        let length = newline - view.startIndex
-        var line = buffer.readSlice(length: length + 1)!
-        line.moveWriterIndex(to: line.writerIndex - 1)
-        if line.readableBytesView.last == UInt8(ascii: "\r") { line.moveWriterIndex(to: line.writerIndex - 1) }
-        if line.readableBytes > limit { throw self.fail(.badChunk("line longer than \(limit) bytes")) }
-        return line
-    }
-
-    private mutating func parseChunkSize(_ line: ByteBuffer) throws(OriginResponseError) -> Int {
-        let view = line.readableBytesView
-        let sizeEnd = view.firstIndex(of: UInt8(ascii: ";")) ?? view.endIndex
-        let digits = ASCII.trimmed(view[view.startIndex..<sizeEnd])
-        guard !digits.isEmpty, digits.count <= 15 else { throw self.fail(.badChunk("chunk size missing or too large")) }
-        var size = 0
-        for digit in digits {
-            let value: Int
-            switch digit {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = Int(digit - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = Int(digit - UInt8(ascii: "a")) + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): value = Int(digit - UInt8(ascii: "A")) + 10
-            default: throw self.fail(.badChunk("chunk size is not hexadecimal"))
-            }
-            size = size << 4 | value
-        }
-        return size
-    }
-
     private mutating func parseHead(_ buffer: inout ByteBuffer) throws(OriginResponseError) -> OriginResponseHead? {
-        // Empty lines before the status line are ignored (RFC 9112 §2.2).
-        if self.headScanned == 0 {
-            while let byte = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
-                byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n")
-            {
-                buffer.moveReaderIndex(forwardBy: 1)
-            }
+        let length: Int
+        switch self.headEnd.headLength(in: &buffer, maxHeadBytes: self.maxHeadBytes) {
+        case .success(.some(let value)): length = value
+        case .success(.none): return nil
+        case .failure: throw self.fail(.headTooLarge(self.maxHeadBytes))
         }
-        // Find the empty line that ends the head: CRLF CRLF, or bare LF LF, or LF CRLF.
-        var tail = self.headScanTail
-        let start = self.headScanned
-        let end: Int? = buffer.withUnsafeReadableBytes { bytes in
-            var index = start
-            while index < bytes.count {
-                tail = tail << 8 | UInt32(bytes[index])
-                if tail == 0x0D0A_0D0A || tail & 0xFFFF == 0x0A0A || tail & 0xFF_FFFF == 0x0A_0D0A { return index + 1 }
-                index += 1
-            }
-            return nil
-        }
-        guard let end else {
-            self.headScanned = buffer.readableBytes
-            self.headScanTail = tail
-            if buffer.readableBytes > self.maxHeadBytes { throw self.fail(.headTooLarge(self.maxHeadBytes)) }
-            return nil
-        }
-        self.headScanned = 0
-        self.headScanTail = 0
-        if end > self.maxHeadBytes { throw self.fail(.headTooLarge(self.maxHeadBytes)) }
-        let bytes = buffer.readSlice(length: end)!
+        let bytes = buffer.readSlice(length: length)!
         let parsed: Result<OriginResponseHead, OriginResponseError> = bytes.withUnsafeReadableBytes { all in
             Self.parseHeadBytes(all, bytes: bytes)
         }
@@ -249,61 +161,23 @@ struct OriginResponseParser {
         let status = Int(line[9] - 48) * 100 + Int(line[10] - 48) * 10 + Int(line[11] - 48)
         guard status >= 100 else { return .failure(.badStatusLine) }
         // reason-phrase: HTAB, SP, VCHAR, obs-text; a stray CR could smuggle a field.
-        guard line.dropFirst(12).allSatisfy(Self.isFieldValueByte) else { return .failure(.badStatusLine) }
+        guard line.dropFirst(12).allSatisfy(FieldLineSyntax.isFieldValueByte) else { return .failure(.badStatusLine) }
         let reason = line.count > 13 ? 13..<statusLineEnd : statusLineEnd..<statusLineEnd
 
         var fields = HeadFields(recordsContentType: true)
-        var canonical = true
         let fieldsStart = firstNewline + 1
-        var lineStart = fieldsStart
-        var fieldsEnd = fieldsStart
-        while lineStart < all.count {
-            var lineEnd = lineStart
-            while lineEnd < all.count && all[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
-            let contentEnd = lineEnd > lineStart && all[lineEnd - 1] == UInt8(ascii: "\r") ? lineEnd - 1 : lineEnd
-            let fieldLine = all[lineStart..<contentEnd]
-            if fieldLine.isEmpty {
-                fieldsEnd = lineStart
-                break
-            }
-            // obs-fold (a line starting with white space) is refused, as RFC 9112 §5.2 allows.
-            // White space before the colon is removed, as RFC 9112 §5.1 asks of a proxy.
-            guard let colon = fieldLine.firstIndex(of: UInt8(ascii: ":")) else { return .failure(.badField) }
-            let name = ASCII.trimmed(fieldLine[lineStart..<colon])
-            guard !name.isEmpty, name.startIndex == lineStart, name.allSatisfy(Self.isTokenByte) else {
-                return .failure(.badField)
-            }
-            let value = ASCII.trimmed(fieldLine[(colon + 1)...])
-            guard value.allSatisfy(Self.isFieldValueByte) else { return .failure(.badField) }
-            if canonical {
-                canonical =
-                    contentEnd == lineEnd - 1 && name.endIndex == colon && colon + 1 < contentEnd
-                    && all[colon + 1] == UInt8(ascii: " ") && value.startIndex == colon + 2
-                    && value.endIndex == contentEnd
-            }
-            fields.note(name: name, value: value)
-            lineStart = lineEnd + 1
-        }
+        guard
+            let (fieldsEnd, canonical) = FieldLineSyntax.parse(
+                all, from: fieldsStart, removesSpaceBeforeColon: true,
+                {
+                    fields.note(name: $0, value: $1)
+                })
+        else { return .failure(.badField) }
         fields.finish()
         return .success(
             OriginResponseHead(
                 minorVersion: Int(line[7] - 48), status: status, bytes: bytes, reason: reason,
                 fieldLines: fieldsStart..<fieldsEnd, fieldLinesAreCanonical: canonical, fields: fields))
-    }
-
-    /// field-vchar, SP and HTAB (RFC 9110 §5.5): no controls, no DEL; obs-text is allowed.
-    private static func isFieldValueByte(_ byte: UInt8) -> Bool {
-        (byte >= 0x20 && byte != 0x7F) || byte == 0x09
-    }
-
-    private static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
     }
 }
 

@@ -7,7 +7,7 @@ import Testing
 
 @testable import Proxy
 
-/// The client pipeline (head guard, HTTP codec, exchange handler) on an `EmbeddedChannel`:
+/// The client pipeline (head guard, exchange handler with its request parser) on an `EmbeddedChannel`:
 /// real request bytes in, exact response bytes out, no sockets and no clock but the test's.
 final class EmbeddedClientConnection {
     let loop = EmbeddedEventLoop()

@@ -1,0 +1,208 @@
+import NIOCore
+import NIOHTTP1
+
+/// What the parser found next in a client's bytes.
+enum ClientRequestEvent {
+    /// A request head, with the framing and connection facts of its fields.
+    case head(HTTPRequestHead, HeadFields)
+    /// Body bytes, de-chunked.
+    case body(ByteBuffer)
+    case end
+}
+
+/// HTTP/1.1 request parsing over raw bytes (RFC 9112): request line, field lines, and body
+/// framing, one event at a time, several requests in a row (pipelining). Pure: the
+/// `ClientConnectionHandler` feeds it what the socket delivers.
+///
+/// After a CONNECT head, or the end of a request that asks to switch protocols, the bytes
+/// belong to the tunnel: the parser stops and leaves them in the buffer.
+struct ClientRequestParser {
+    enum State {
+        case head
+        case body(MessageBodyReader, switchesProtocols: Bool)
+        case endPending(switchesProtocols: Bool)
+        /// The connection is no longer HTTP (CONNECT, Upgrade): bytes are left alone.
+        case stopped
+        case failed
+    }
+
+    private(set) var state: State = .head
+    let maxHeadBytes: Int
+    private var headEnd = HeadEndScanner()
+
+    init(maxHeadBytes: Int = 64 * 1024) {
+        self.maxHeadBytes = maxHeadBytes
+    }
+
+    /// The next event from `buffer` (consuming what it uses), or nil when more bytes are needed
+    /// (or, once stopped, never).
+    mutating func next(_ buffer: inout ByteBuffer) throws(ClientRequestError) -> ClientRequestEvent? {
+        switch self.state {
+        case .stopped:
+            return nil
+        case .failed:
+            throw ClientRequestError(.afterError)
+        case .endPending(let switchesProtocols):
+            self.state = switchesProtocols ? .stopped : .head
+            return .end
+        case .head:
+            guard let (head, fields) = try self.parseHead(&buffer) else { return nil }
+            if head.method == .CONNECT {
+                self.state = .endPending(switchesProtocols: true)
+                return .head(head, fields)
+            }
+            let framing: BodyFraming
+            switch fields.requestFraming() {
+            case .success(let value): framing = value
+            case .failure(let error): throw self.fail(.badFraming(error.description))
+            }
+            let switchesProtocols = fields.upgradeProtocol != nil
+            let reader = MessageBodyReader(framing)
+            self.state =
+                reader.isComplete
+                ? .endPending(switchesProtocols: switchesProtocols)
+                : .body(reader, switchesProtocols: switchesProtocols)
+            return .head(head, fields)
+        case .body(var reader, let switchesProtocols):
+            let event: MessageBodyReader.Event?
+            do {
+                event = try reader.next(&buffer)
+            } catch {
+                throw self.fail(.badChunk(error.detail))
+            }
+            switch event {
+            case .body(let bytes):
+                self.state =
+                    reader.isComplete
+                    ? .endPending(switchesProtocols: switchesProtocols)
+                    : .body(reader, switchesProtocols: switchesProtocols)
+                return .body(bytes)
+            case .end:
+                self.state = switchesProtocols ? .stopped : .head
+                return .end
+            case nil:
+                self.state = .body(reader, switchesProtocols: switchesProtocols)
+                return nil
+            }
+        }
+    }
+
+    fileprivate mutating func fail(_ kind: ClientRequestError.Kind) -> ClientRequestError {
+        self.state = .failed
+        return ClientRequestError(kind)
+    }
+
+    private mutating func parseHead(
+        _ buffer: inout ByteBuffer
+    ) throws(ClientRequestError) -> (HTTPRequestHead, HeadFields)? {
+        let length: Int
+        switch self.headEnd.headLength(in: &buffer, maxHeadBytes: self.maxHeadBytes) {
+        case .success(.some(let value)): length = value
+        case .success(.none): return nil
+        case .failure: throw self.fail(.headTooLarge(self.maxHeadBytes))
+        }
+        let parsed = buffer.readSlice(length: length)!.withUnsafeReadableBytes { Self.parseHeadBytes($0) }
+        switch parsed {
+        case .success(let head): return head
+        case .failure(let kind): throw self.fail(kind)
+        }
+    }
+
+    fileprivate static func parseHeadBytes(
+        _ all: UnsafeRawBufferPointer
+    ) -> Result<(HTTPRequestHead, HeadFields), ClientRequestError.Kind> {
+        // request-line = method SP request-target SP HTTP-version
+        guard let firstNewline = all.firstIndex(of: UInt8(ascii: "\n")) else { return .failure(.badRequestLine) }
+        let lineEnd = firstNewline > 0 && all[firstNewline - 1] == UInt8(ascii: "\r") ? firstNewline - 1 : firstNewline
+        let line = all[0..<lineEnd]
+        guard let firstSpace = line.firstIndex(of: UInt8(ascii: " ")),
+            let lastSpace = line.lastIndex(of: UInt8(ascii: " ")), lastSpace > firstSpace + 1
+        else { return .failure(.badRequestLine) }
+        let method = line[0..<firstSpace]
+        let target = line[(firstSpace + 1)..<lastSpace]
+        let version = line[(lastSpace + 1)...]
+        guard !method.isEmpty, method.allSatisfy(FieldLineSyntax.isTokenByte) else {
+            return .failure(.badRequestLine)
+        }
+        // request-target: visible characters only (no white space, no controls); obs-text is
+        // let through, as browsers send raw UTF-8 in paths.
+        guard target.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { return .failure(.badRequestLine) }
+        // HTTP-version = "HTTP/" DIGIT "." DIGIT; the planner refuses majors other than 1.
+        guard version.count == 8, version.starts(with: "HTTP/".utf8), version[version.startIndex + 6] == 0x2E,
+            let major = Self.digit(version[version.startIndex + 5]),
+            let minor = Self.digit(version[version.startIndex + 7])
+        else { return .failure(.badRequestLine) }
+
+        var fields = HeadFields()
+        var headers = HTTPHeaders()
+        guard
+            FieldLineSyntax.parse(
+                all, from: firstNewline + 1, removesSpaceBeforeColon: false,
+                { name, value in
+                    fields.note(name: name, value: value)
+                    headers.add(
+                        name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+                }) != nil
+        else { return .failure(.badField) }
+        fields.finish()
+        let head = HTTPRequestHead(
+            version: HTTPVersion(major: major, minor: minor), method: Self.method(method),
+            uri: String(decoding: target, as: UTF8.self), headers: headers)
+        return .success((head, fields))
+    }
+
+    private static func digit(_ byte: UInt8) -> Int? {
+        byte >= 0x30 && byte <= 0x39 ? Int(byte - 0x30) : nil
+    }
+
+    /// The method, matched without allocating for the common ones (methods are case-sensitive).
+    private static func method(_ bytes: FieldLineSyntax.Bytes) -> HTTPMethod {
+        func named(_ name: StaticString) -> Bool {
+            name.withUTF8Buffer { bytes.elementsEqual($0) }
+        }
+        switch bytes.count {
+        case 3:
+            if named("GET") { return .GET }
+            if named("PUT") { return .PUT }
+        case 4:
+            if named("POST") { return .POST }
+            if named("HEAD") { return .HEAD }
+        case 5:
+            if named("PATCH") { return .PATCH }
+            if named("TRACE") { return .TRACE }
+        case 6:
+            if named("DELETE") { return .DELETE }
+        case 7:
+            if named("OPTIONS") { return .OPTIONS }
+            if named("CONNECT") { return .CONNECT }
+        default:
+            break
+        }
+        return HTTPMethod(rawValue: String(decoding: bytes, as: UTF8.self))
+    }
+}
+
+/// A request the proxy cannot read; the client gets a 400 (or a 431 for a head too large).
+struct ClientRequestError: Error, CustomStringConvertible, Equatable {
+    fileprivate enum Kind: Error, Equatable {
+        case badRequestLine, badField, badFraming(String), badChunk(String), headTooLarge(Int), afterError
+    }
+    fileprivate let kind: Kind
+    fileprivate init(_ kind: Kind) { self.kind = kind }
+
+    var isHeadTooLarge: Bool {
+        if case .headTooLarge = self.kind { return true }
+        return false
+    }
+
+    var description: String {
+        switch self.kind {
+        case .badRequestLine: return "malformed request line"
+        case .badField: return "malformed header field"
+        case .badFraming(let detail): return "invalid request framing: \(detail)"
+        case .badChunk(let detail): return "malformed chunked body: \(detail)"
+        case .headTooLarge(let limit): return "request head larger than \(limit) bytes"
+        case .afterError: return "the request stream was already malformed"
+        }
+    }
+}

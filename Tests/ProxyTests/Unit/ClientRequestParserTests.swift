@@ -1,0 +1,174 @@
+import NIOCore
+import Testing
+
+@testable import Proxy
+
+struct ClientRequestParserTests {
+    /// Every event the parser produces for `wire` (fed whole, or one byte at a time), then the
+    /// bytes it left unparsed.
+    private func parse(
+        _ wire: String, byteByByte: Bool, maxHeadBytes: Int = 1024
+    ) throws -> (
+        events: [String], left: String
+    ) {
+        var parser = ClientRequestParser(maxHeadBytes: maxHeadBytes)
+        var out: [String] = []
+        var body = ""
+        func drain(_ buffer: inout ByteBuffer) throws {
+            while let event = try parser.next(&buffer) {
+                switch event {
+                case .head(let head, let fields):
+                    var line = "\(head.method.rawValue) \(head.uri) \(head.version.major).\(head.version.minor)"
+                    for (name, value) in head.headers { line += " [\(name)=\(value)]" }
+                    if let length = fields.contentLength { line += " cl=\(length)" }
+                    if fields.isChunked { line += " chunked" }
+                    out.append(line)
+                case .body(let bytes): body += String(buffer: bytes)
+                case .end:
+                    if !body.isEmpty { out.append("body \(body)") }
+                    body = ""
+                    out.append("end")
+                }
+            }
+        }
+        var pending = ByteBuffer()
+        if byteByByte {
+            for byte in wire.utf8 {
+                pending.writeInteger(byte)
+                try drain(&pending)
+                pending.discardReadBytes()
+            }
+        } else {
+            pending = ByteBuffer(string: wire)
+            try drain(&pending)
+        }
+        return (out, String(buffer: pending))
+    }
+
+    @Test(arguments: [false, true])
+    func bodilessRequestsInARow(byteByByte: Bool) throws {
+        let wire =
+            "GET http://e.com/a HTTP/1.1\r\nHost: e.com\r\nAccept:  */* \r\n\r\n"
+            + "\r\nHEAD http://e.com/b HTTP/1.0\r\n\r\n"
+        #expect(
+            try self.parse(wire, byteByByte: byteByByte).events == [
+                "GET http://e.com/a 1.1 [Host=e.com] [Accept=*/*]", "end", "HEAD http://e.com/b 1.0", "end",
+            ])
+    }
+
+    @Test(arguments: [false, true])
+    func contentLengthBodyThenTheNextRequest(byteByByte: Bool) throws {
+        let wire =
+            "POST http://e.com/ HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET http://e.com/ HTTP/1.1\r\n\r\n"
+        #expect(
+            try self.parse(wire, byteByByte: byteByByte).events == [
+                "POST http://e.com/ 1.1 [Content-Length=5] cl=5", "body hello", "end", "GET http://e.com/ 1.1", "end",
+            ])
+    }
+
+    @Test(arguments: [false, true])
+    func chunkedBodyWithExtensionsAndTrailers(byteByByte: Bool) throws {
+        let wire =
+            "PUT http://e.com/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "5;name=value\r\nhello\r\n1\n!\n0\r\nX-Trailer: yes\r\n\r\n"
+        #expect(
+            try self.parse(wire, byteByByte: byteByByte).events == [
+                "PUT http://e.com/ 1.1 [Transfer-Encoding=chunked] chunked", "body hello!", "end",
+            ])
+    }
+
+    @Test(arguments: [false, true])
+    func connectLeavesTheTunnelBytesUnparsed(byteByByte: Bool) throws {
+        let parsed = try self.parse(
+            "CONNECT e.com:443 HTTP/1.1\r\nHost: e.com:443\r\n\r\n\u{16}\u{03}\u{01}GET / HTTP/1.1\r\n\r\n",
+            byteByByte: byteByByte)
+        #expect(parsed.events == ["CONNECT e.com:443 1.1 [Host=e.com:443]", "end"])
+        #expect(parsed.left == "\u{16}\u{03}\u{01}GET / HTTP/1.1\r\n\r\n")
+    }
+
+    @Test(arguments: [false, true])
+    func aProtocolSwitchStopsParsingAfterTheRequest(byteByByte: Bool) throws {
+        let parsed = try self.parse(
+            "GET http://e.com/ws HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n\u{81}\u{05}hello",
+            byteByByte: byteByByte)
+        #expect(parsed.events == ["GET http://e.com/ws 1.1 [Connection=Upgrade] [Upgrade=websocket]", "end"])
+        #expect(parsed.left == "\u{81}\u{05}hello")
+    }
+
+    @Test func uncommonMethodsAreKeptAsSent() throws {
+        #expect(
+            try self.parse("PROPFIND http://e.com/ HTTP/1.1\r\n\r\n", byteByByte: false).events.first
+                == "PROPFIND http://e.com/ 1.1")
+        #expect(
+            try self.parse("get http://e.com/ HTTP/1.1\r\n\r\n", byteByByte: false).events.first
+                == "get http://e.com/ 1.1")
+    }
+
+    @Test(arguments: [
+        ("GARBAGE\r\n\r\n", "malformed request line"),
+        ("GET http://e.com/\r\n\r\n", "malformed request line"),
+        ("GET  http://e.com/ HTTP/1.1\r\n\r\n", "malformed request line"),
+        ("GET http://e.com/ HTTP/1.1 \r\n\r\n", "malformed request line"),
+        ("GET http://e.com/ HTTP/11\r\n\r\n", "malformed request line"),
+        ("G(T http://e.com/ HTTP/1.1\r\n\r\n", "malformed request line"),
+        ("GET http://e.com/\u{7F} HTTP/1.1\r\n\r\n", "malformed request line"),
+        ("GET http://e.com/ HTTP/1.1\r\nHost e.com\r\n\r\n", "malformed header field"),
+        ("GET http://e.com/ HTTP/1.1\r\nHost : e.com\r\n\r\n", "malformed header field"),
+        ("GET http://e.com/ HTTP/1.1\r\nX-A: 1\r\n folded\r\n\r\n", "malformed header field"),
+        ("GET http://e.com/ HTTP/1.1\r\nX-A: a\u{01}b\r\n\r\n", "malformed header field"),
+        (
+            "POST http://e.com/ HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "invalid request framing: both Content-Length and Transfer-Encoding"
+        ),
+        (
+            "POST http://e.com/ HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+            "invalid request framing: conflicting Content-Length values"
+        ),
+        (
+            "POST http://e.com/ HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            "invalid request framing: only Transfer-Encoding: chunked is supported"
+        ),
+        (
+            "POST http://e.com/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            "malformed chunked body: chunk size is not hexadecimal"
+        ),
+        (
+            "POST http://e.com/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n",
+            "malformed chunked body: data longer than its size"
+        ),
+        (
+            "POST http://e.com/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1000000000000000\r\n",
+            "malformed chunked body: chunk size missing or too large"
+        ),
+    ])
+    func malformedRequestsAreRefusedWithTheReason(wire: String, reason: String) throws {
+        for byteByByte in [false, true] {
+            #expect {
+                _ = try self.parse(wire, byteByByte: byteByByte)
+            } throws: { error in
+                (error as? ClientRequestError)?.description == reason
+            }
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func aHeadLargerThanTheLimitIsRefusedBeforeItEnds(byteByByte: Bool) throws {
+        let wire = "GET http://e.com/ HTTP/1.1\r\nX-Big: " + String(repeating: "a", count: 2000)
+        #expect {
+            _ = try self.parse(wire, byteByByte: byteByByte)
+        } throws: { error in
+            (error as? ClientRequestError)?.isHeadTooLarge == true
+        }
+    }
+
+    @Test func afterAnErrorNothingMoreIsParsed() throws {
+        var parser = ClientRequestParser()
+        var buffer = ByteBuffer(string: "BAD\r\n\r\nGET http://e.com/ HTTP/1.1\r\n\r\n")
+        #expect(throws: ClientRequestError.self) { _ = try parser.next(&buffer) }
+        guard case .failed = parser.state else {
+            Issue.record("the parser is not failed")
+            return
+        }
+        #expect(throws: ClientRequestError.self) { _ = try parser.next(&buffer) }
+    }
+}
