@@ -21,92 +21,111 @@ struct AccessLogEntry {
     var contentType: String?
     var policy: String?
 
-    /// Appends the line (with its newline) to `buffer`.
+    /// Appends the line (with its newline) to `buffer`: one capacity check for the whole line
+    /// (its longest possible length), then the bytes are stored straight into the buffer.
     func write(to buffer: inout ByteBuffer) {
-        let seconds = self.startMillis / 1000
-        let millis = self.startMillis % 1000
-        Self.writeDecimal(seconds, to: &buffer)
-        buffer.writeInteger(UInt8(ascii: "."))
-        Self.writeDecimal(millis, minimumDigits: 3, to: &buffer)
-        // Squid right-aligns the elapsed time in a field of 6 after one space.
-        buffer.writeRepeatingByte(UInt8(ascii: " "), count: max(1, 7 - Self.digitCount(self.elapsedMillis)))
-        Self.writeDecimal(self.elapsedMillis, to: &buffer)
-        buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(self.client)
-        buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(self.action)
-        buffer.writeInteger(UInt8(ascii: "/"))
-        Self.writeDecimal(Int64(self.status), minimumDigits: 3, to: &buffer)
-        buffer.writeInteger(UInt8(ascii: " "))
-        Self.writeDecimal(Int64(self.bytes), to: &buffer)
-        buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(self.method)
-        buffer.writeInteger(UInt8(ascii: " "))
-        Self.writeField(self.url, to: &buffer)
-        buffer.writeInteger(UInt8(ascii: " "))
-        Self.writeField(self.user, to: &buffer)
-        buffer.writeInteger(UInt8(ascii: " "))
-        if let peer = self.peer {
-            buffer.writeString("HIER_DIRECT/")
-            buffer.writeString(peer)
-        } else {
-            buffer.writeString("HIER_NONE/-")
-        }
-        buffer.writeInteger(UInt8(ascii: " "))
-        Self.writeField(self.contentType ?? "-", to: &buffer)
-        if let policy = self.policy {
-            buffer.writeInteger(UInt8(ascii: " "))
-            Self.writeField(policy, to: &buffer)
-        }
-        buffer.writeInteger(UInt8(ascii: "\n"))
-    }
-
-    private static func digitCount(_ value: Int64) -> Int {
-        var count = 1
-        var rest = value / 10
-        while rest > 0 {
-            count += 1
-            rest /= 10
-        }
-        return count
-    }
-
-    /// Writes a non-negative integer in decimal without creating a String, straight into the
-    /// buffer's storage (one capacity check, not one per digit).
-    private static func writeDecimal(_ value: Int64, minimumDigits: Int = 1, to buffer: inout ByteBuffer) {
-        let value = max(0, value)
-        let digits = max(minimumDigits, Self.digitCount(value))
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: digits) { storage in
-            var rest = value
-            for index in stride(from: digits - 1, through: 0, by: -1) {
-                storage[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
+        let contentType = self.contentType ?? "-"
+        let escapable =
+            self.url.utf8.count + self.user.utf8.count + contentType.utf8.count + (self.policy?.utf8.count ?? 0)
+        let longest =
+            128 + self.client.utf8.count + self.action.utf8.count + self.method.utf8.count
+            + (self.peer?.utf8.count ?? 0)
+            + 3 * escapable
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: longest) { storage in
+            var line = LineWriter(storage)
+            line.decimal(self.startMillis / 1000)
+            line.byte(UInt8(ascii: "."))
+            line.decimal(self.startMillis % 1000, minimumDigits: 3)
+            // Squid right-aligns the elapsed time in a field of 6 after one space.
+            line.decimal(self.elapsedMillis, minimumDigits: 6, pad: UInt8(ascii: " "), leadingSpace: true)
+            line.byte(UInt8(ascii: " "))
+            line.text(self.client)
+            line.byte(UInt8(ascii: " "))
+            line.text(self.action)
+            line.byte(UInt8(ascii: "/"))
+            line.decimal(Int64(self.status), minimumDigits: 3)
+            line.byte(UInt8(ascii: " "))
+            line.decimal(Int64(self.bytes))
+            line.byte(UInt8(ascii: " "))
+            line.text(self.method)
+            line.byte(UInt8(ascii: " "))
+            line.field(self.url)
+            line.byte(UInt8(ascii: " "))
+            line.field(self.user)
+            line.byte(UInt8(ascii: " "))
+            if let peer = self.peer {
+                line.text("HIER_DIRECT/")
+                line.text(peer)
+            } else {
+                line.text("HIER_NONE/-")
             }
-            return digits
+            line.byte(UInt8(ascii: " "))
+            line.field(contentType)
+            if let policy = self.policy {
+                line.byte(UInt8(ascii: " "))
+                line.field(policy)
+            }
+            line.byte(UInt8(ascii: "\n"))
+            return line.count
         }
     }
+}
 
-    private static let hexDigits = Array("0123456789ABCDEF".utf8)
+/// Stores a log line's bytes into memory known to be large enough.
+private struct LineWriter {
+    private let storage: UnsafeMutableRawBufferPointer
+    private(set) var count = 0
 
-    /// Writes a field with spaces and control characters escaped, so one entry stays one line
-    /// of space-separated fields whatever the client sent.
-    private static func writeField(_ value: String, to buffer: inout ByteBuffer) {
+    init(_ storage: UnsafeMutableRawBufferPointer) { self.storage = storage }
+
+    mutating func byte(_ value: UInt8) {
+        self.storage[self.count] = value
+        self.count += 1
+    }
+
+    mutating func text(_ value: String) {
+        for byte in value.utf8 { self.byte(byte) }
+    }
+
+    private static let hexDigits: StaticString = "0123456789ABCDEF"
+
+    /// A field with spaces and control characters escaped (`%20`), so one entry stays one line
+    /// of space-separated fields whatever the client sent; `-` when empty.
+    mutating func field(_ value: String) {
         if value.isEmpty {
-            buffer.writeInteger(UInt8(ascii: "-"))
-            return
-        }
-        if value.utf8.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) {
-            buffer.writeString(value)
+            self.byte(UInt8(ascii: "-"))
             return
         }
         for byte in value.utf8 {
             if byte <= 0x20 || byte == 0x7F {
-                buffer.writeInteger(UInt8(ascii: "%"))
-                buffer.writeInteger(Self.hexDigits[Int(byte >> 4)])
-                buffer.writeInteger(Self.hexDigits[Int(byte & 0xF)])
+                self.byte(UInt8(ascii: "%"))
+                self.byte(Self.hexDigits.utf8Start[Int(byte >> 4)])
+                self.byte(Self.hexDigits.utf8Start[Int(byte & 0xF)])
             } else {
-                buffer.writeInteger(byte)
+                self.byte(byte)
             }
         }
+    }
+
+    /// A non-negative integer in decimal, left-padded to `minimumDigits` with `pad`; with
+    /// `leadingSpace`, one space first whatever the width (Squid's elapsed-time column).
+    mutating func decimal(
+        _ value: Int64, minimumDigits: Int = 1, pad: UInt8 = UInt8(ascii: "0"), leadingSpace: Bool = false
+    ) {
+        let value = max(0, value)
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        if leadingSpace { self.byte(UInt8(ascii: " ")) }
+        for _ in digits..<max(digits, minimumDigits) { self.byte(pad) }
+        rest = value
+        for index in stride(from: self.count + digits - 1, through: self.count, by: -1) {
+            self.storage[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
+        self.count += digits
     }
 }

@@ -1,27 +1,50 @@
 import NIOHTTP1
 
-/// How one origin response goes back to the client.
-struct ResponsePlan {
+/// How one origin response goes back to the client. A class, like `ForwardPlan`: it travels
+/// through the exchange's states and actions, and a reference is cheaper to carry than its
+/// fields (the origin's head among them).
+final class ResponsePlan {
     /// The origin's head, forwarded field line by field line, less what `isDropped` says.
-    var head: OriginResponseHead
+    let head: OriginResponseHead
     /// Framing on the origin connection.
-    var originFraming: BodyFraming
+    let originFraming: BodyFraming
     /// Framing towards the client (may differ: read-until-close becomes chunked for HTTP/1.1).
-    var clientFraming: BodyFraming
+    let clientFraming: BodyFraming
     /// Whether the client connection stays open after this response.
-    var keepClientAlive: Bool
+    let keepClientAlive: Bool
     /// Whether the origin connection may be pooled after this response (if fully read).
-    var originReusable: Bool
+    let originReusable: Bool
     /// 101 Switching Protocols: both sides become a tunnel after the head.
-    var switchesProtocols: Bool
+    let switchesProtocols: Bool
     /// The origin's Content-Length is dropped (the body is re-framed).
-    var dropsContentLength: Bool
+    let dropsContentLength: Bool
     /// Fields the proxy adds after the origin's, in this order.
-    var addsChunked: Bool
-    var connection: StaticString?
-    var upgrade: String?
-    var via: String
+    let addsChunked: Bool
+    let connection: StaticString?
+    let upgrade: String?
+    let via: String
+
+    init(
+        head: OriginResponseHead, originFraming: BodyFraming, clientFraming: BodyFraming, keepClientAlive: Bool,
+        originReusable: Bool, switchesProtocols: Bool, dropsContentLength: Bool, addsChunked: Bool,
+        connection: StaticString?, upgrade: String?, via: String
+    ) {
+        self.head = head
+        self.originFraming = originFraming
+        self.clientFraming = clientFraming
+        self.keepClientAlive = keepClientAlive
+        self.originReusable = originReusable
+        self.switchesProtocols = switchesProtocols
+        self.dropsContentLength = dropsContentLength
+        self.addsChunked = addsChunked
+        self.connection = connection
+        self.upgrade = upgrade
+        self.via = via
+    }
 }
+
+@available(*, unavailable)
+extension ResponsePlan: Sendable {}
 
 /// This proxy's `Via` entries, made once (RFC 9110 §7.6.3: the received protocol version).
 struct ViaEntries: Sendable {

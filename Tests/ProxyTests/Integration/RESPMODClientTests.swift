@@ -162,7 +162,17 @@ extension Integration {
                 async let slow = onThread {
                     try curl.get(url, ["--limit-rate", "2M"], directory: scratch)
                 }
-                try await Task.sleep(nanoseconds: 1_500_000_000)
+                // Echo dies once the response is streaming through it: a megabyte is at the
+                // client (a fixed sleep raced a loaded machine, where curl could start only
+                // after echo was gone and the response then bypassed it whole).
+                let streaming = await eventually(seconds: 20) {
+                    let files = (try? FileManager.default.contentsOfDirectory(atPath: scratch.path)) ?? []
+                    return files.filter { $0.hasPrefix("body-") }.contains { name in
+                        let attributes = try? FileManager.default.attributesOfItem(atPath: scratch.path + "/" + name)
+                        return ((attributes?[.size] as? NSNumber)?.intValue ?? 0) >= 1 << 20
+                    }
+                }
+                #expect(streaming)
                 cicap.stop()
                 let cut = try await slow
                 // The response could not complete: the client sees it cut short, not a hang.
