@@ -1,20 +1,25 @@
 import NIOCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Finds the end of a message head in bytes that may arrive a few at a time, scanning each
-/// byte once: it keeps how far it got and the last bytes it saw between calls.
+/// byte about once: it keeps how far it got between calls.
 struct HeadEndScanner {
+    /// Where the search resumes: everything before it holds no end of head.
     private var scanned = 0
-    private var tail: UInt32 = 0
 
     /// A new head starts: forget the last one.
     mutating func reset() {
         self.scanned = 0
-        self.tail = 0
     }
 
     /// The length of the head at the start of `buffer`, through its empty line (CRLF CRLF, or
     /// the bare-LF forms), or nil while it is incomplete. Empty lines before a head are dropped
-    /// (RFC 9112 §2.2). Throws once the head is longer than `maxHeadBytes`.
+    /// (RFC 9112 §2.2). Fails once the head is longer than `maxHeadBytes`.
     mutating func headLength(in buffer: inout ByteBuffer, maxHeadBytes: Int) -> Result<Int?, HeadTooLarge> {
         if self.scanned == 0 {
             while let byte = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
@@ -23,20 +28,31 @@ struct HeadEndScanner {
                 buffer.moveReaderIndex(forwardBy: 1)
             }
         }
-        var tail = self.tail
         let start = self.scanned
-        let end: Int? = buffer.withUnsafeReadableBytes { bytes in
+        // Each line feed is found with memchr and the bytes after it are looked at: LF LF, or
+        // LF CR LF, end the head. An incomplete look resumes at that line feed next time.
+        let (end, resumeAt): (Int?, Int) = buffer.withUnsafeReadableBytes { bytes in
+            guard let base = bytes.baseAddress else { return (nil, 0) }
+            let count = bytes.count
             var index = start
-            while index < bytes.count {
-                tail = tail << 8 | UInt32(bytes[index])
-                if tail == 0x0D0A_0D0A || tail & 0xFFFF == 0x0A0A || tail & 0xFF_FFFF == 0x0A_0D0A { return index + 1 }
-                index += 1
+            while index < count, let found = memchr(base + index, 0x0A, count - index) {
+                let lineFeed = base.distance(to: UnsafeRawPointer(found))
+                guard lineFeed + 1 < count else { return (nil, lineFeed) }
+                switch bytes[lineFeed + 1] {
+                case UInt8(ascii: "\n"):
+                    return (lineFeed + 2, 0)
+                case UInt8(ascii: "\r"):
+                    guard lineFeed + 2 < count else { return (nil, lineFeed) }
+                    if bytes[lineFeed + 2] == UInt8(ascii: "\n") { return (lineFeed + 3, 0) }
+                default:
+                    break
+                }
+                index = lineFeed + 1
             }
-            return nil
+            return (nil, count)
         }
         guard let end else {
-            self.scanned = buffer.readableBytes
-            self.tail = tail
+            self.scanned = resumeAt
             return buffer.readableBytes > maxHeadBytes ? .failure(HeadTooLarge(limit: maxHeadBytes)) : .success(nil)
         }
         self.reset()
@@ -63,47 +79,60 @@ enum FieldLineSyntax {
         _ all: UnsafeRawBufferPointer, from start: Int, removesSpaceBeforeColon: Bool,
         _ body: (_ name: Bytes, _ value: Bytes) -> Void
     ) -> (end: Int, canonical: Bool)? {
+        guard let base = all.baseAddress else { return (start, true) }
+        let count = all.count
         var canonical = true
         var lineStart = start
-        while lineStart < all.count {
-            var lineEnd = lineStart
-            while lineEnd < all.count && all[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+        while lineStart < count {
+            let lineEnd =
+                memchr(base + lineStart, 0x0A, count - lineStart).map { base.distance(to: UnsafeRawPointer($0)) }
+                ?? count
             let contentEnd = lineEnd > lineStart && all[lineEnd - 1] == UInt8(ascii: "\r") ? lineEnd - 1 : lineEnd
-            let fieldLine = all[lineStart..<contentEnd]
-            if fieldLine.isEmpty { return (lineStart, canonical) }
-            guard let colon = fieldLine.firstIndex(of: UInt8(ascii: ":")) else { return nil }
-            var name = fieldLine[lineStart..<colon]
+            if contentEnd == lineStart { return (lineStart, canonical) }
+            // The name: token bytes up to the colon (a line starting with white space, obs-fold,
+            // has no name and is refused).
+            var index = lineStart
+            while index < contentEnd && Self.isTokenByte(all[index]) { index += 1 }
+            let nameEnd = index
             if removesSpaceBeforeColon {
-                while let last = name.last, last == 0x20 || last == 0x09 { name = name.dropLast() }
+                while index < contentEnd && (all[index] == 0x20 || all[index] == 0x09) { index += 1 }
             }
-            guard !name.isEmpty, name.allSatisfy(Self.isTokenByte) else { return nil }
-            let value = ASCII.trimmed(fieldLine[(colon + 1)...])
-            guard value.allSatisfy(Self.isFieldValueByte) else { return nil }
+            guard nameEnd > lineStart, index < contentEnd, all[index] == UInt8(ascii: ":") else { return nil }
+            let colon = index
+            // The value: leading and trailing white space dropped, no controls inside.
+            index += 1
+            while index < contentEnd && (all[index] == 0x20 || all[index] == 0x09) { index += 1 }
+            let valueStart = index
+            var valueEnd = valueStart
+            while index < contentEnd {
+                let byte = all[index]
+                guard Self.isFieldValueByte(byte) else { return nil }
+                index += 1
+                if byte != 0x20 && byte != 0x09 { valueEnd = index }
+            }
             if canonical {
                 canonical =
-                    contentEnd == lineEnd - 1 && name.endIndex == colon && colon + 1 < contentEnd
-                    && all[colon + 1] == UInt8(ascii: " ")
-                    && value.startIndex == colon + 2 && value.endIndex == contentEnd
+                    contentEnd == lineEnd - 1 && nameEnd == colon && valueStart == colon + 2
+                    && all[colon + 1] == UInt8(ascii: " ") && valueEnd == contentEnd
             }
-            body(name, value)
+            body(all[lineStart..<nameEnd], all[valueStart..<valueEnd])
             lineStart = lineEnd + 1
         }
-        return (all.count, canonical)
+        return (count, canonical)
     }
 
     /// field-vchar, SP and HTAB (RFC 9110 §5.5): no controls, no DEL; obs-text is allowed.
+    @inline(__always)
     static func isFieldValueByte(_ byte: UInt8) -> Bool {
         (byte >= 0x20 && byte != 0x7F) || byte == 0x09
     }
 
-    /// tchar (RFC 9110 §5.6.2).
+    /// tchar (RFC 9110 §5.6.2): ALPHA, DIGIT and ``!#$%&'*+-.^_`|~``, looked up in a 128-bit
+    /// set (bytes 0–63 in the low word, 64–127 in the high one).
+    @inline(__always)
     static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
+        let low: UInt64 = 0x03FF_6CFA_0000_0000
+        let high: UInt64 = 0x57FF_FFFF_C7FF_FFFE
+        return byte < 64 ? (low >> byte) & 1 == 1 : byte < 128 && (high >> (byte - 64)) & 1 == 1
     }
 }
