@@ -84,7 +84,14 @@ private struct LineWriter {
     }
 
     mutating func text(_ value: String) {
-        for byte in value.utf8 { self.byte(byte) }
+        var value = value
+        value.withUTF8 { self.copy($0) }
+    }
+
+    private mutating func copy(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let source = bytes.baseAddress, let target = self.storage.baseAddress else { return }
+        (target + self.count).copyMemory(from: source, byteCount: bytes.count)
+        self.count += bytes.count
     }
 
     private static let hexDigits: StaticString = "0123456789ABCDEF"
@@ -92,17 +99,22 @@ private struct LineWriter {
     /// A field with spaces and control characters escaped (`%20`), so one entry stays one line
     /// of space-separated fields whatever the client sent; `-` when empty.
     mutating func field(_ value: String) {
-        if value.isEmpty {
-            self.byte(UInt8(ascii: "-"))
-            return
-        }
-        for byte in value.utf8 {
-            if byte <= 0x20 || byte == 0x7F {
-                self.byte(UInt8(ascii: "%"))
-                self.byte(Self.hexDigits.utf8Start[Int(byte >> 4)])
-                self.byte(Self.hexDigits.utf8Start[Int(byte & 0xF)])
+        var value = value
+        value.withUTF8 { bytes in
+            if bytes.isEmpty {
+                self.byte(UInt8(ascii: "-"))
+            } else if !bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
+                self.copy(bytes)
             } else {
-                self.byte(byte)
+                for byte in bytes {
+                    if byte <= 0x20 || byte == 0x7F {
+                        self.byte(UInt8(ascii: "%"))
+                        self.byte(Self.hexDigits.utf8Start[Int(byte >> 4)])
+                        self.byte(Self.hexDigits.utf8Start[Int(byte & 0xF)])
+                    } else {
+                        self.byte(byte)
+                    }
+                }
             }
         }
     }

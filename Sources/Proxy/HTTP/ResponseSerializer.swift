@@ -20,28 +20,53 @@ struct ResponseSerializer {
     static func encode(_ plan: ResponsePlan, allocator: ByteBufferAllocator) -> ByteBuffer {
         let head = plan.head
         var buffer = allocator.buffer(capacity: head.bytes.readableBytes + 96)
-        buffer.writeStaticString("HTTP/1.1 ")
-        Self.writeStatusCode(head.status, to: &buffer)
-        buffer.writeInteger(UInt8(ascii: " "))
-        if head.reason.isEmpty {
-            buffer.writeString(HTTPResponseStatus(statusCode: head.status).reasonPhrase)
+        let rewrite = head.fields.hasHopByHop || plan.dropsContentLength
+        if head.isCanonical {
+            // Status line and field lines are as this serializer would write them: they go
+            // as they came, in a run or two around the lines that are dropped.
+            Self.copyLines(of: head, dropping: rewrite ? plan : nil, to: &buffer)
         } else {
-            buffer.writeImmutableBuffer(
-                head.bytes.getSlice(at: head.bytes.readerIndex + head.reason.lowerBound, length: head.reason.count)!)
-        }
-        buffer.writeStaticString("\r\n")
-        let fields = head.fields
-        let rewrite = fields.hasHopByHop || plan.dropsContentLength
-        if !rewrite && head.fieldLinesAreCanonical {
-            // Nothing to drop and nothing to normalise: the field lines go as they came.
-            buffer.writeImmutableBuffer(
-                head.bytes.getSlice(
-                    at: head.bytes.readerIndex + head.fieldLines.lowerBound, length: head.fieldLines.count)!)
-        } else {
+            buffer.writeStaticString("HTTP/1.1 ")
+            Self.writeStatusCode(head.status, to: &buffer)
+            buffer.writeInteger(UInt8(ascii: " "))
+            if head.reason.isEmpty {
+                buffer.writeString(HTTPResponseStatus(statusCode: head.status).reasonPhrase)
+            } else {
+                buffer.writeImmutableBuffer(
+                    head.bytes.getSlice(at: head.bytes.readerIndex + head.reason.lowerBound, length: head.reason.count)!
+                )
+            }
+            buffer.writeStaticString("\r\n")
             Self.writeFields(of: head, dropping: rewrite ? plan : nil, to: &buffer)
         }
         Self.writeAddedFields(plan, to: &buffer)
         return buffer
+    }
+
+    /// Copies a canonical head from its status line to its last field line, leaving out the
+    /// lines `plan` drops (if given): each run of kept lines is one copy.
+    private static func copyLines(
+        of head: OriginResponseHead, dropping plan: ResponsePlan?, to buffer: inout ByteBuffer
+    ) {
+        let start = head.bytes.readerIndex
+        guard let plan else {
+            buffer.writeImmutableBuffer(head.bytes.getSlice(at: start, length: head.fieldLines.upperBound)!)
+            return
+        }
+        var runStart = 0
+        head.forEachFieldLine { line, name in
+            guard head.fields.isDropped(name: name) || (plan.dropsContentLength && FieldName(name) == .contentLength)
+            else { return }
+            if line.lowerBound > runStart {
+                buffer.writeImmutableBuffer(
+                    head.bytes.getSlice(at: start + runStart, length: line.lowerBound - runStart)!)
+            }
+            runStart = line.upperBound
+        }
+        if head.fieldLines.upperBound > runStart {
+            buffer.writeImmutableBuffer(
+                head.bytes.getSlice(at: start + runStart, length: head.fieldLines.upperBound - runStart)!)
+        }
     }
 
     /// The origin's field lines one by one, normalised, less what `plan` drops (if given).

@@ -16,6 +16,30 @@ struct OriginResponseHead {
     var fieldLinesAreCanonical = false
     var fields: HeadFields
 
+    /// The whole head is as the proxy would write it to an HTTP/1.1 client: the status line is
+    /// `HTTP/1.1 code reason` CRLF (with a reason) and the field lines are canonical.
+    var isCanonical: Bool {
+        guard self.fieldLinesAreCanonical, self.minorVersion == 1, !self.reason.isEmpty else { return false }
+        return self.bytes.getInteger(at: self.bytes.readerIndex + self.reason.upperBound, as: UInt8.self)
+            == UInt8(ascii: "\r")
+    }
+
+    /// Calls `body` with where each field line is in `bytes` (its line break included) and its
+    /// name. Only for canonical field lines (`name: value` CRLF).
+    func forEachFieldLine(_ body: (Range<Int>, UnsafeRawBufferPointer.SubSequence) -> Void) {
+        self.bytes.withUnsafeReadableBytes { all in
+            var lineStart = self.fieldLines.lowerBound
+            while lineStart < self.fieldLines.upperBound {
+                var colon = lineStart
+                while all[colon] != UInt8(ascii: ":") { colon += 1 }
+                var lineEnd = colon
+                while all[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+                body(lineStart..<(lineEnd + 1), all[lineStart..<colon])
+                lineStart = lineEnd + 1
+            }
+        }
+    }
+
     /// Calls `body` with the name and value of each field line, in order.
     func forEachField(_ body: (UnsafeRawBufferPointer.SubSequence, UnsafeRawBufferPointer.SubSequence) -> Void) {
         self.bytes.withUnsafeReadableBytes { all in

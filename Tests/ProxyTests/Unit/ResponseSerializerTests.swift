@@ -30,7 +30,8 @@ struct ResponseSerializerTests {
     }
 
     @Test func fieldLinesGoAsTheyCameWhenCanonicalAndNormalisedOtherwise() {
-        let expected = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-A: b\r\nContent-Length: 2\r\n"
+        let expected =
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-A: b\r\nContent-Length: 2\r\n"
             + "Via: 1.1 portcullis\r\n\r\n"
         let variants: [(String, Bool)] = [
             ("Content-Type: text/plain\r\nX-A: b\r\nContent-Length: 2\r\n", true),
@@ -44,6 +45,31 @@ struct ResponseSerializerTests {
             let plan = ResponsePlanner.plan(head, for: .fixture(), via: ViaEntries(name: "portcullis"))
             #expect(String(buffer: ResponseSerializer.encode(plan, allocator: self.allocator)) == expected, "\(fields)")
         }
+    }
+
+    @Test func droppedLinesAreLeftOutOfACopiedHeadWhereverTheyAre() {
+        let kept = "Server: nginx\r\nContent-Type: text/plain\r\nETag: \"1\"\r\n"
+        let expected = "HTTP/1.1 200 OK\r\n" + kept + "Via: 1.1 portcullis\r\n\r\n"
+        let variants = [
+            "Connection: keep-alive\r\nServer: nginx\r\nContent-Type: text/plain\r\nETag: \"1\"\r\n",
+            "Server: nginx\r\nContent-Type: text/plain\r\nKeep-Alive: timeout=5\r\nETag: \"1\"\r\n",
+            "Server: nginx\r\nContent-Type: text/plain\r\nETag: \"1\"\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n",
+            "Server: nginx\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\nETag: \"1\"\r\n",
+        ]
+        for fields in variants {
+            let head = originHead("HTTP/1.1 200 OK\r\n" + fields + "\r\n")
+            #expect(head.isCanonical)
+            let plan = ResponsePlanner.plan(head, for: .fixture(), via: ViaEntries(name: "portcullis"))
+            let bytes = String(buffer: ResponseSerializer.encode(plan, allocator: self.allocator))
+            #expect(bytes.replacingOccurrences(of: "Transfer-Encoding: chunked\r\n", with: "") == expected, "\(fields)")
+        }
+        // A status line the proxy would write differently is rewritten, not copied.
+        let old = originHead("HTTP/1.0 200 OK\r\nServer: nginx\r\nContent-Type: text/plain\r\nETag: \"1\"\r\n\r\n")
+        #expect(!old.isCanonical)
+        let plan = ResponsePlanner.plan(old, for: .fixture(), via: ViaEntries(name: "portcullis"))
+        #expect(
+            String(buffer: ResponseSerializer.encode(plan, allocator: self.allocator)).hasPrefix(
+                "HTTP/1.1 200 OK\r\nServer: nginx\r\n"))
     }
 
     @Test func chunkedBodiesAreFramedExactly() {
