@@ -63,6 +63,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     var serializer = ResponseSerializer()
     /// Framing state of the request body being sent to the origin.
     var requestChunker = ChunkedEncoder()
+    /// A small response's head, held while its body arrives from the same origin read, so head
+    /// and body go to the client as one write. Written before anything else happens.
+    var heldResponse: ByteBuffer?
     /// Writes are batched: each side is flushed once per read burst of the other side.
     var clientNeedsFlush = false
     var originNeedsFlush = false
@@ -341,6 +344,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             if case .abort(let closeOrigin) = action, closeOrigin { self.abandonOrigin() }
             return
         }
+        if self.heldResponse != nil {
+            if case .writeResponseBody = action {} else { self.writeHeldResponse(context: context) }
+        }
         switch action {
         case .none:
             break
@@ -400,11 +406,23 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             case .contentLength(let length) where length > 256 * 1024: self.origin?.handler.setBulkReads(true)
             default: break
             }
-            let bytes = self.serializer.head(plan, allocator: context.channel.allocator)
-            context.write(Self.wrapOutboundOut(bytes), promise: nil)
-        case .writeResponseBody(let buffer):
+            if self.responseStages.isEmpty, case .contentLength(let length) = plan.clientFraming,
+                length <= Self.heldResponseLimit
+            {
+                // A small body most likely came in the same read: it joins its head.
+                self.heldResponse = self.serializer.head(
+                    plan, allocator: context.channel.allocator, reservingBody: Int(length))
+            } else {
+                let bytes = self.serializer.head(plan, allocator: context.channel.allocator)
+                context.write(Self.wrapOutboundOut(bytes), promise: nil)
+            }
+        case .writeResponseBody(var buffer):
             self.record.bytes += buffer.readableBytes
             self.clientNeedsFlush = true
+            if self.heldResponse != nil {
+                self.heldResponse!.writeBuffer(&buffer)
+                return
+            }
             if let prefix = self.serializer.chunkPrefix(for: buffer, allocator: context.channel.allocator) {
                 context.write(Self.wrapOutboundOut(prefix), promise: nil)
             }
@@ -430,6 +448,15 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             context.flush()
             context.close(promise: nil)
         }
+    }
+
+    /// Responses with at most this many body bytes are written with their head in one piece.
+    static let heldResponseLimit: Int64 = 16 * 1024
+
+    func writeHeldResponse(context: ChannelHandlerContext) {
+        guard let held = self.heldResponse else { return }
+        self.heldResponse = nil
+        context.write(Self.wrapOutboundOut(held), promise: nil)
     }
 
     func sendBodyPart(_ buffer: ByteBuffer, to origin: OriginConnectionHandler, allocator: ByteBufferAllocator) {
@@ -597,6 +624,8 @@ extension ClientConnectionHandler: OriginConnectionDelegate {
     }
 
     func originReadComplete() {
+        // The rest of a held response's body is in a later read: what came goes now.
+        if let context = self.context, self.heldResponse != nil { self.writeHeldResponse(context: context) }
         guard self.clientNeedsFlush else { return }
         self.clientNeedsFlush = false
         self.context?.flush()

@@ -10,16 +10,17 @@ struct ResponseSerializer {
 
     /// The client's head for an origin response, ending with the empty line; the body that
     /// follows is framed as the plan says.
-    mutating func head(_ plan: ResponsePlan, allocator: ByteBufferAllocator) -> ByteBuffer {
+    /// `reservingBody` bytes of room are left after the head, for a body that joins it.
+    mutating func head(_ plan: ResponsePlan, allocator: ByteBufferAllocator, reservingBody: Int = 0) -> ByteBuffer {
         self.chunker.begin(chunked: plan.clientFraming == .chunked)
-        return Self.encode(plan, allocator: allocator)
+        return Self.encode(plan, allocator: allocator, reservingBody: reservingBody)
     }
 
     /// An origin head as the client gets it: status line and reason as sent, the origin's field
     /// lines copied less hop-by-hop ones, then the proxy's own fields.
-    static func encode(_ plan: ResponsePlan, allocator: ByteBufferAllocator) -> ByteBuffer {
+    static func encode(_ plan: ResponsePlan, allocator: ByteBufferAllocator, reservingBody: Int = 0) -> ByteBuffer {
         let head = plan.head
-        var buffer = allocator.buffer(capacity: head.bytes.readableBytes + 96)
+        var buffer = allocator.buffer(capacity: head.bytes.readableBytes + 96 + reservingBody)
         let rewrite = head.fields.hasHopByHop || plan.dropsContentLength
         if head.isCanonical {
             // Status line and field lines are as this serializer would write them: they go
