@@ -66,6 +66,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// A small response's head, held while its body arrives from the same origin read, so head
     /// and body go to the client as one write. Written before anything else happens.
     var heldResponse: ByteBuffer?
+    /// Held responses are written into the same storage each time, once the last one is out.
+    var responseBuffer = ReusableWriteBuffer()
     /// Writes are batched: each side is flushed once per read burst of the other side.
     var clientNeedsFlush = false
     var originNeedsFlush = false
@@ -171,7 +173,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 : .reject(.clientDenied, reason: "client \(self.clientIP) may not use this proxy", url: head.uri)
             // The policy decides every request the proxy would forward or tunnel.
             (disposition, self.policyOutcome) = PolicyGate.apply(
-                disposition, client: self.clientAddress, snapshot: self.policy.snapshot, now: Date(),
+                disposition, client: self.clientAddress, snapshot: self.policy.snapshot, now: self.record.startDate,
                 via: self.environment.planner.via.http11)
             self.record.policy = self.policyOutcome?.label
             // After a refusal the connection closes if unread bytes may follow: a body, or the
@@ -366,10 +368,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.record.action = "TCP_MISS"
             self.writeComplete(head: head, body: body, closeAfter: closeAfter)
         case .sendRequest(let plan, let body, let end):
+            // (The origin's read timeout counts from when the exchange took the connection.)
             guard let origin = self.origin else { return }
-            origin.handler.noteActivity()
             origin.handler.expectResponse(requestWasHEAD: plan.method == .HEAD)
-            origin.handler.write(OriginRequestSerializer.head(plan, allocator: context.channel.allocator))
+            origin.handler.writeRequestHead(capacity: 512) { OriginRequestSerializer.head(plan, into: &$0) }
             self.requestChunker.begin(chunked: plan.requestFraming == .chunked)
             for buffer in body { self.sendBodyPart(buffer, to: origin.handler, allocator: context.channel.allocator) }
             if end, let last = self.requestChunker.end(allocator: context.channel.allocator) {
@@ -410,8 +412,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 length <= Self.heldResponseLimit
             {
                 // A small body most likely came in the same read: it joins its head.
-                self.heldResponse = self.serializer.head(
-                    plan, allocator: context.channel.allocator, reservingBody: Int(length))
+                var buffer = self.responseBuffer.take(
+                    capacity: ResponseSerializer.capacity(for: plan) + Int(length), allocator: context.channel.allocator
+                )
+                self.serializer.head(plan, into: &buffer)
+                self.heldResponse = buffer
             } else {
                 let bytes = self.serializer.head(plan, allocator: context.channel.allocator)
                 context.write(Self.wrapOutboundOut(bytes), promise: nil)
@@ -457,6 +462,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         guard let held = self.heldResponse else { return }
         self.heldResponse = nil
         context.write(Self.wrapOutboundOut(held), promise: nil)
+        self.responseBuffer.keep(held)
     }
 
     func sendBodyPart(_ buffer: ByteBuffer, to origin: OriginConnectionHandler, allocator: ByteBufferAllocator) {

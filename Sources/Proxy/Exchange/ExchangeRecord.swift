@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import Policy
@@ -26,6 +27,12 @@ struct ExchangeRecord {
     /// The policy's verdict and rule (`deny,group=Default,rule=2,list=deny`).
     var policy: String?
     var logged = false
+
+    /// When the exchange started, on the wall clock (the log's first field, and the time the
+    /// policy's schedules are read at).
+    var startDate: Date {
+        Date(timeIntervalSince1970: Double(self.startMillis) / 1000)
+    }
 
     init(method: String = "NONE", url: String = "-", client: String = "-") {
         self.startMillis = Self.wallClockMillis()

@@ -7,6 +7,11 @@ import NIOHTTP1
 enum OriginRequestSerializer {
     static func head(_ plan: ForwardPlan, allocator: ByteBufferAllocator) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 512)
+        Self.head(plan, into: &buffer)
+        return buffer
+    }
+
+    static func head(_ plan: ForwardPlan, into buffer: inout ByteBuffer) {
         buffer.writeString(plan.method.rawValue)
         buffer.writeInteger(UInt8(ascii: " "))
         buffer.writeString(plan.target.originForm)
@@ -46,7 +51,6 @@ enum OriginRequestSerializer {
                 "X-Forwarded-For", forwardedFor.map { $0 + ", " + plan.clientIP } ?? plan.clientIP, to: &buffer)
         }
         buffer.writeStaticString("\r\n")
-        return buffer
     }
 
     private static func writeField(_ name: String, _ value: String, to buffer: inout ByteBuffer) {

@@ -10,17 +10,33 @@ struct ResponseSerializer {
 
     /// The client's head for an origin response, ending with the empty line; the body that
     /// follows is framed as the plan says.
-    /// `reservingBody` bytes of room are left after the head, for a body that joins it.
-    mutating func head(_ plan: ResponsePlan, allocator: ByteBufferAllocator, reservingBody: Int = 0) -> ByteBuffer {
+    mutating func head(_ plan: ResponsePlan, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: Self.capacity(for: plan))
+        self.head(plan, into: &buffer)
+        return buffer
+    }
+
+    /// The same, written into `buffer` (sized by the caller, from `capacity(for:)`).
+    mutating func head(_ plan: ResponsePlan, into buffer: inout ByteBuffer) {
         self.chunker.begin(chunked: plan.clientFraming == .chunked)
-        return Self.encode(plan, allocator: allocator, reservingBody: reservingBody)
+        Self.encode(plan, into: &buffer)
+    }
+
+    /// Room for the head of `plan` (the origin's head, and the fields the proxy adds).
+    static func capacity(for plan: ResponsePlan) -> Int {
+        plan.head.bytes.readableBytes + 96
     }
 
     /// An origin head as the client gets it: status line and reason as sent, the origin's field
     /// lines copied less hop-by-hop ones, then the proxy's own fields.
-    static func encode(_ plan: ResponsePlan, allocator: ByteBufferAllocator, reservingBody: Int = 0) -> ByteBuffer {
+    static func encode(_ plan: ResponsePlan, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: Self.capacity(for: plan))
+        Self.encode(plan, into: &buffer)
+        return buffer
+    }
+
+    static func encode(_ plan: ResponsePlan, into buffer: inout ByteBuffer) {
         let head = plan.head
-        var buffer = allocator.buffer(capacity: head.bytes.readableBytes + 96 + reservingBody)
         let rewrite = head.fields.hasHopByHop || plan.dropsContentLength
         if head.isCanonical {
             // Status line and field lines are as this serializer would write them: they go
@@ -41,7 +57,6 @@ struct ResponseSerializer {
             Self.writeFields(of: head, dropping: rewrite ? plan : nil, to: &buffer)
         }
         Self.writeAddedFields(plan, to: &buffer)
-        return buffer
     }
 
     /// Copies a canonical head from its status line to its last field line, leaving out the

@@ -62,6 +62,18 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         self.context = nil
     }
 
+    /// Request heads are written into the same storage each time, once the last one is out.
+    private var requestHeadBuffer = ReusableWriteBuffer()
+
+    /// Writes a request head that `fill` writes into a buffer of at least `capacity` bytes.
+    func writeRequestHead(capacity: Int, _ fill: (inout ByteBuffer) -> Void) {
+        guard let context = self.context else { return }
+        var buffer = self.requestHeadBuffer.take(capacity: capacity, allocator: context.channel.allocator)
+        fill(&buffer)
+        context.write(Self.wrapOutboundOut(buffer), promise: nil)
+        self.requestHeadBuffer.keep(buffer)
+    }
+
     /// Writes request bytes from this handler's place in the pipeline (nothing is behind it).
     func write(_ buffer: ByteBuffer) {
         guard buffer.readableBytes > 0 else { return }

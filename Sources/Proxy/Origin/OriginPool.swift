@@ -16,10 +16,18 @@ final class OriginPool {
         var since: NIODeadline
     }
 
+    /// The idle connections to one origin, most recently used last. A class, so leasing and
+    /// releasing change it in place through a plain dictionary read: no copy of the list, and
+    /// no dictionary mutation (whose accessor allocates) on every request. A list stays while
+    /// any connection to its origin may come back, and goes when one closes and leaves it empty.
+    private final class IdleList {
+        var entries: [Idle] = []
+    }
+
     private let loop: any EventLoop
     private let maxIdlePerKey: Int
     private let idleTimeout: TimeAmount
-    private var idle: [Key: [Idle]] = [:]
+    private var idle: [Key: IdleList] = [:]
 
     init(loop: any EventLoop, maxIdlePerKey: Int, idleTimeout: TimeAmount) {
         self.loop = loop
@@ -30,15 +38,14 @@ final class OriginPool {
     /// The most recently used live connection to `key`, if any.
     func lease(_ key: Key) -> (any Channel, OriginConnectionHandler)? {
         self.loop.assertInEventLoop()
+        guard let list = self.idle[key] else { return nil }
         let now = self.loop.now
-        // Mutated in place: copying the list out and back would copy every entry.
-        while let entry = self.idle[key]?.popLast() {
+        while let entry = list.entries.popLast() {
             if entry.channel.isActive && entry.since + self.idleTimeout > now {
                 return (entry.channel, entry.handler)
             }
             entry.channel.close(promise: nil)
         }
-        if self.idle[key]?.isEmpty == true { self.idle[key] = nil }
         return nil
     }
 
@@ -46,15 +53,23 @@ final class OriginPool {
     func release(_ channel: any Channel, handler: OriginConnectionHandler, key: Key) {
         self.loop.assertInEventLoop()
         handler.delegate = nil
-        guard (self.idle[key]?.count ?? 0) < self.maxIdlePerKey else {
+        let list: IdleList
+        if let existing = self.idle[key] {
+            list = existing
+        } else {
+            list = IdleList()
+            self.idle[key] = list
+        }
+        guard list.entries.count < self.maxIdlePerKey else {
             channel.close(promise: nil)
             return
         }
-        self.idle[key, default: []].append(Idle(channel: channel, handler: handler, since: self.loop.now))
+        list.entries.append(Idle(channel: channel, handler: handler, since: self.loop.now))
         if handler.onClose == nil {
-            // Set once per connection: a close while idle removes it; while leased it finds nothing.
-            // The handler owns this closure, so it is alive whenever it runs (`unowned`: a weak
-            // reference would put the handler's reference counts on the runtime's slow path).
+            // Set once per connection: a close while idle removes it; while leased it finds
+            // nothing, but an emptied list goes. The handler owns this closure, so it is alive
+            // whenever it runs (`unowned`: a weak reference would put the handler's reference
+            // counts on the runtime's slow path).
             handler.onClose = { [weak self, unowned handler] in
                 guard let self else { return }
                 self.forget(handler: handler, key: key)
@@ -63,14 +78,18 @@ final class OriginPool {
     }
 
     private func forget(handler: OriginConnectionHandler, key: Key) {
-        self.idle[key]?.removeAll { $0.handler === handler }
-        if self.idle[key]?.isEmpty == true { self.idle[key] = nil }
+        guard let list = self.idle[key] else { return }
+        list.entries.removeAll { $0.handler === handler }
+        if list.entries.isEmpty { self.idle[key] = nil }
     }
+
+    /// How many origins the pool keeps a list for (tests: lists do not outlive connections).
+    var originsKept: Int { self.idle.count }
 
     /// Closes every idle connection (shutdown).
     func closeAll() {
         for (_, list) in self.idle {
-            for entry in list {
+            for entry in list.entries {
                 entry.handler.onClose = nil
                 entry.channel.close(promise: nil)
             }

@@ -1,0 +1,65 @@
+import NIOCore
+import NIOEmbedded
+import Testing
+
+@testable import Proxy
+
+struct OriginPoolTests {
+    private let key = OriginPool.Key(host: "origin.example", port: 80)
+
+    /// An active origin connection with its handler, on `loop`.
+    private func connection(on loop: EmbeddedEventLoop) throws -> (EmbeddedChannel, OriginConnectionHandler) {
+        let handler = OriginConnectionHandler(readTimeout: .seconds(30))
+        let channel = EmbeddedChannel(handler: handler, loop: loop)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 80)).wait()
+        return (channel, handler)
+    }
+
+    @Test func aReleasedConnectionIsLeasedAgainMostRecentFirst() throws {
+        let loop = EmbeddedEventLoop()
+        let pool = OriginPool(loop: loop, maxIdlePerKey: 4, idleTimeout: .seconds(60))
+        let (first, firstHandler) = try self.connection(on: loop)
+        let (second, secondHandler) = try self.connection(on: loop)
+        pool.release(first, handler: firstHandler, key: self.key)
+        pool.release(second, handler: secondHandler, key: self.key)
+        #expect(pool.lease(self.key)?.1 === secondHandler)
+        #expect(pool.lease(self.key)?.1 === firstHandler)
+        #expect(pool.lease(self.key) == nil)
+        #expect(pool.lease(OriginPool.Key(host: "other.example", port: 80)) == nil)
+        _ = try? first.finish()
+        _ = try? second.finish()
+    }
+
+    @Test func anEmptiedListGoesWhenItsLastConnectionCloses() throws {
+        let loop = EmbeddedEventLoop()
+        let pool = OriginPool(loop: loop, maxIdlePerKey: 4, idleTimeout: .seconds(60))
+        let (channel, handler) = try self.connection(on: loop)
+        pool.release(channel, handler: handler, key: self.key)
+        #expect(pool.lease(self.key)?.1 === handler)
+        #expect(pool.originsKept == 1)  // leased: it may come back
+        try channel.close().wait()
+        #expect(pool.originsKept == 0)
+    }
+
+    @Test func anIdleConnectionThatClosesIsForgotten() throws {
+        let loop = EmbeddedEventLoop()
+        let pool = OriginPool(loop: loop, maxIdlePerKey: 4, idleTimeout: .seconds(60))
+        let (channel, handler) = try self.connection(on: loop)
+        pool.release(channel, handler: handler, key: self.key)
+        try channel.close().wait()
+        #expect(pool.lease(self.key) == nil)
+        #expect(pool.originsKept == 0)
+    }
+
+    @Test func onlyMaxIdlePerKeyAreKept() throws {
+        let loop = EmbeddedEventLoop()
+        let pool = OriginPool(loop: loop, maxIdlePerKey: 1, idleTimeout: .seconds(60))
+        let (first, firstHandler) = try self.connection(on: loop)
+        let (second, secondHandler) = try self.connection(on: loop)
+        pool.release(first, handler: firstHandler, key: self.key)
+        pool.release(second, handler: secondHandler, key: self.key)
+        #expect(!second.isActive)
+        #expect(pool.lease(self.key)?.1 === firstHandler)
+        _ = try? first.finish()
+    }
+}
