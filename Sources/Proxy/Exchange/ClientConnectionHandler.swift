@@ -482,7 +482,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     func connectOrigin(_ plan: ForwardPlan, fresh: Bool, context: ChannelHandlerContext) {
         self.record.action = "TCP_MISS"
         let key = OriginPool.Key(host: plan.connectHost, port: plan.connectPort)
-        if !fresh, let (channel, handler) = self.pool.lease(key) {
+        if !fresh, let (channel, handler) = self.pool.lease(key, now: self.record.start) {
             self.attachOrigin(channel: channel, handler: handler, key: key, reused: true)
             self.perform(self.machine.originConnected())
             return

@@ -128,7 +128,7 @@ struct ClientRequestParser {
         // let through, as browsers send raw UTF-8 in paths.
         guard target.allSatisfy({ $0 > 0x20 && $0 != 0x7F }) else { return .failure(.badRequestLine) }
         // HTTP-version = "HTTP/" DIGIT "." DIGIT; the planner refuses majors other than 1.
-        guard version.count == 8, version.starts(with: "HTTP/".utf8), version[version.startIndex + 6] == 0x2E,
+        guard version.count == 8, FieldLineSyntax.hasPrefix(version, "HTTP/"), version[version.startIndex + 6] == 0x2E,
             let major = Self.digit(version[version.startIndex + 5]),
             let minor = Self.digit(version[version.startIndex + 7])
         else { return .failure(.badRequestLine) }

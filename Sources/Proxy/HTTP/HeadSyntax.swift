@@ -121,6 +121,21 @@ enum FieldLineSyntax {
         return (count, canonical)
     }
 
+    /// Whether `bytes` start with the ASCII `prefix` (a byte comparison, not a generic walk of
+    /// two collections).
+    @inline(__always)
+    static func hasPrefix(_ bytes: Bytes, _ prefix: StaticString) -> Bool {
+        prefix.withUTF8Buffer { expected in
+            guard bytes.count >= expected.count else { return false }
+            var index = bytes.startIndex
+            for byte in expected {
+                if bytes[index] != byte { return false }
+                index += 1
+            }
+            return true
+        }
+    }
+
     /// field-vchar, SP and HTAB (RFC 9110 §5.5): no controls, no DEL; obs-text is allowed.
     @inline(__always)
     static func isFieldValueByte(_ byte: UInt8) -> Bool {

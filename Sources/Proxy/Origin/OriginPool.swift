@@ -35,11 +35,12 @@ final class OriginPool {
         self.idleTimeout = idleTimeout
     }
 
-    /// The most recently used live connection to `key`, if any.
-    func lease(_ key: Key) -> (any Channel, OriginConnectionHandler)? {
+    /// The most recently used live connection to `key`, if any, that has not been idle too long
+    /// at `now` (the caller's clock reading, or the loop's).
+    func lease(_ key: Key, now: NIODeadline? = nil) -> (any Channel, OriginConnectionHandler)? {
         self.loop.assertInEventLoop()
         guard let list = self.idle[key] else { return nil }
-        let now = self.loop.now
+        let now = now ?? self.loop.now
         while let entry = list.entries.popLast() {
             if entry.channel.isActive && entry.since + self.idleTimeout > now {
                 return (entry.channel, entry.handler)

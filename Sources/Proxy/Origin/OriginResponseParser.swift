@@ -177,7 +177,7 @@ struct OriginResponseParser {
         let statusLineEnd =
             firstNewline > 0 && all[firstNewline - 1] == UInt8(ascii: "\r") ? firstNewline - 1 : firstNewline
         let line = all[0..<statusLineEnd]
-        guard line.count >= 12, line.starts(with: "HTTP/1.".utf8), line[8] == UInt8(ascii: " "),
+        guard line.count >= 12, FieldLineSyntax.hasPrefix(line, "HTTP/1."), line[8] == UInt8(ascii: " "),
             line[7] == UInt8(ascii: "0") || line[7] == UInt8(ascii: "1"),
             line[9...11].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
             line.count == 12 || line[12] == UInt8(ascii: " ")
