@@ -158,7 +158,7 @@ is_forward_proxy() { [[ $FORWARD_PROXIES == *" $1 "* ]]; }
 declare -A STATUS=()   # ok | skipped | failed
 declare -A NOTE=()     # why skipped/failed
 declare -A INFO=()     # footnotes for the report
-declare -A RPS=() P99=() P99ONE=() DL=() TUNNEL=()
+declare -A RPS=() P99=() P99ONE=() DL=() TUNNEL=() CPU=()
 FAILED=0
 
 # --- Required tools ---------------------------------------------------------------
@@ -709,6 +709,21 @@ origin_counters() {
 # errors are expected (the cost of reconnecting is part of their number).
 SILENT_CLOSE_TARGETS=" tinyproxy "
 
+# group_cpu_ticks PGID: user + system CPU ticks of every process in the group (each
+# server is started as its own group leader), from /proc/PID/stat (fields after the
+# command name: state ppid pgrp ... utime is the 12th, stime the 13th).
+group_cpu_ticks() {
+    local f rest total=0 fields
+    for f in /proc/[0-9]*/stat; do
+        rest=$(<"$f") 2>/dev/null || continue
+        rest=${rest##*) }
+        read -r -a fields <<<"$rest"
+        [[ ${fields[2]} == "$1" ]] || continue
+        total=$((total + fields[11] + fields[12]))
+    done
+    echo "$total"
+}
+
 # measure_rps TARGET: 1 KiB responses over keep-alive with wrk.
 measure_rps() {
     local t=$1 port=${TARGET_PORT[$1]} url origin="" out="$WORK/wrk-$1.txt"
@@ -722,10 +737,14 @@ measure_rps() {
         run_wrk "$out.warmup" "$WARMUP" "$url" "$origin" || {
             log "ERROR: wrk warm-up failed"; cat "$out.warmup" >&2; return 1; }
     fi
-    local before after origin_reqs="" origin_conns=""
+    local before after origin_reqs="" origin_conns="" cpu_before="" cpu_after="" group
+    group=${SERVER_PID[$t]:-}
+    [[ $t == direct ]] && group=${SERVER_PID[nginx]:-}
     before=$(origin_counters) || return 1
+    [[ -n $group ]] && cpu_before=$(group_cpu_ticks "$group")
     run_wrk "$out" "$DURATION" "$url" "$origin" || {
         log "ERROR: wrk failed"; cat "$out" >&2; return 1; }
+    [[ -n $group ]] && cpu_after=$(group_cpu_ticks "$group")
     after=$(origin_counters) || return 1
     if [[ -n $before && -n $after ]]; then
         origin_conns=$(( ${after% *} - ${before% *} ))
@@ -766,6 +785,13 @@ measure_rps() {
     fi
     RPS[$t]=$(field rps "$line")
     P99[$t]=$(field p99_ms "$line")
+    # The target's own CPU time per request over the same run (its process group: the
+    # ICAP services of the -icap targets are not counted). Steadier than req/s on a
+    # shared machine: it does not depend on how the cores were split with wrk and nginx.
+    if [[ -n $cpu_before && -n $cpu_after ]]; then
+        CPU[$t]=$(awk -v d=$((cpu_after - cpu_before)) -v hz="$(getconf CLK_TCK)" -v n="$reqs" \
+            'BEGIN { printf "%.1f", d / hz / n * 1e6 }')
+    fi
     log "$t: 1 KiB keep-alive: ${RPS[$t]} req/s, p99 ${P99[$t]} ms ($reqs requests)"
     if [[ -n $origin_reqs ]]; then
         log "$t: origin saw $origin_reqs requests on $origin_conns new connections"
@@ -857,7 +883,7 @@ ratio() {
 show() { local v=${1:-}; if [[ -z $v ]]; then echo "-"; elif is_num "$v"; then awk -v v="$v" -v d="${2:-1}" 'BEGIN { printf "%.*f", d, v }'; else echo "$v"; fi; }
 
 HEADERS=("Target" "1 KiB req/s" "1 KiB p99 ms" "p99 ms, 1 conn" "req/s vs Squid" "req/s vs direct"
-         "64 MiB MB/s" "64 MiB vs Squid" "CONNECT 64 MiB MB/s" "CONNECT vs Squid")
+         "CPU us/req" "64 MiB MB/s" "64 MiB vs Squid" "CONNECT 64 MiB MB/s" "CONNECT vs Squid")
 ROWS=()
 for t in "${ALL_TARGETS[@]}"; do
     wanted "$t" || continue
@@ -866,7 +892,7 @@ for t in "${ALL_TARGETS[@]}"; do
         skipped) name+=" (skipped)" ;;
         failed)  name+=" (FAILED)" ;;
     esac
-    ROWS+=("$name"$'\t'"$(show "${RPS[$t]:-}" 0)"$'\t'"$(show "${P99[$t]:-}" 2)"$'\t'"$(show "${P99ONE[$t]:-}" 2)"$'\t'"$(ratio "${RPS[$t]:-}" "${RPS[squid]:-}")"$'\t'"$(ratio "${RPS[$t]:-}" "${RPS[direct]:-}")"$'\t'"$(show "${DL[$t]:-}" 0)"$'\t'"$(ratio "${DL[$t]:-}" "${DL[squid]:-}")"$'\t'"$(show "${TUNNEL[$t]:-}" 0)"$'\t'"$(ratio "${TUNNEL[$t]:-}" "${TUNNEL[squid]:-}")")
+    ROWS+=("$name"$'\t'"$(show "${RPS[$t]:-}" 0)"$'\t'"$(show "${P99[$t]:-}" 2)"$'\t'"$(show "${P99ONE[$t]:-}" 2)"$'\t'"$(ratio "${RPS[$t]:-}" "${RPS[squid]:-}")"$'\t'"$(ratio "${RPS[$t]:-}" "${RPS[direct]:-}")"$'\t'"$(show "${CPU[$t]:-}" 1)"$'\t'"$(show "${DL[$t]:-}" 0)"$'\t'"$(ratio "${DL[$t]:-}" "${DL[squid]:-}")"$'\t'"$(show "${TUNNEL[$t]:-}" 0)"$'\t'"$(ratio "${TUNNEL[$t]:-}" "${TUNNEL[squid]:-}")")
 done
 
 # Column widths, then a padded Markdown table (first column left-aligned,
