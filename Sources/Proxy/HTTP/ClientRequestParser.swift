@@ -1,6 +1,12 @@
 import NIOCore
 import NIOHTTP1
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// What the parser found next in a client's bytes.
 enum ClientRequestEvent {
     /// A request head, with the framing and connection facts of its fields.
@@ -135,6 +141,9 @@ struct ClientRequestParser {
 
         var fields = HeadFields()
         var headers = HTTPHeaders()
+        // Room for every field line at once (a browser sends a dozen): one allocation, not one
+        // per doubling. The head's line feeds bound the count.
+        headers.reserveCapacity(Self.lineCount(all, from: firstNewline + 1))
         guard
             FieldLineSyntax.parse(
                 all, from: firstNewline + 1, removesSpaceBeforeColon: false,
@@ -149,6 +158,18 @@ struct ClientRequestParser {
             version: HTTPVersion(major: major, minor: minor), method: Self.method(method),
             uri: String(decoding: target, as: UTF8.self), headers: headers)
         return .success((head, fields))
+    }
+
+    /// The line feeds in `all` from `start`: at least the number of field lines.
+    private static func lineCount(_ all: UnsafeRawBufferPointer, from start: Int) -> Int {
+        guard let base = all.baseAddress else { return 0 }
+        var count = 0
+        var index = start
+        while index < all.count, let found = memchr(base + index, 0x0A, all.count - index) {
+            count += 1
+            index = base.distance(to: UnsafeRawPointer(found)) + 1
+        }
+        return count
     }
 
     private static func digit(_ byte: UInt8) -> Int? {
