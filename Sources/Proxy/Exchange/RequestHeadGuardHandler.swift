@@ -107,17 +107,26 @@ final class RequestHeadGuardHandler: ChannelInboundHandler, RemovableChannelHand
         case .awaitingHead(let seen, var tail):
             let buffer = Self.unwrapInboundIn(data)
             var headEnd: Int?
+            // Empty lines before a head are no head (the parser drops them): they neither start
+            // the header timeout nor end a head, so a client sending only line breaks is still
+            // idle, and closed as such.
+            var skipped = 0
+            if seen == 0 {
+                buffer.withUnsafeReadableBytes { bytes in
+                    while skipped < bytes.count && (bytes[skipped] == 0x0D || bytes[skipped] == 0x0A) { skipped += 1 }
+                }
+            }
             buffer.withUnsafeReadableBytes { bytes in
-                for index in 0..<bytes.count {
+                for index in skipped..<bytes.count {
                     tail = tail << 8 | UInt32(bytes[index])
-                    // CRLF CRLF, or the bare-LF form LF LF that the decoder also accepts.
+                    // CRLF CRLF, or the bare-LF forms that the parser also accepts.
                     if tail == 0x0D0A_0D0A || tail & 0xFFFF == 0x0A0A || tail & 0xFF_FFFF == 0x0A_0D0A {
                         headEnd = index + 1
                         break
                     }
                 }
             }
-            let counted = seen + (headEnd ?? buffer.readableBytes)
+            let counted = seen + (headEnd ?? buffer.readableBytes) - skipped
             if counted > self.maxHeadBytes {
                 self.state = .failed
                 context.fireErrorCaught(HeadTooLarge(limit: self.maxHeadBytes))

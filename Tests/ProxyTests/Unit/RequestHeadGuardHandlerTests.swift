@@ -46,6 +46,28 @@ struct RequestHeadGuardHandlerTests {
         }
     }
 
+    @Test func emptyLinesAreNoHeadAndTheIdleTimeoutStillCloses() throws {
+        let loop = EmbeddedEventLoop()
+        let handler = RequestHeadGuardHandler(maxHeadBytes: 20, idleTimeout: .seconds(10), headerTimeout: .seconds(5))
+        let channel = EmbeddedChannel(handler: handler, loop: loop)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        // Line breaks alone, more of them than the head limit: no head has started or ended.
+        for _ in 0..<5 {
+            try channel.writeInbound(ByteBuffer(string: "\r\n\r\n\r\n\r\n\r\n\r\n"))
+            loop.advanceTime(by: .seconds(1))
+        }
+        #expect(channel.isActive)
+        loop.advanceTime(by: .seconds(6))
+        #expect(!channel.isActive)
+    }
+
+    @Test func aHeadAfterEmptyLinesIsCountedFromItsFirstByte() throws {
+        let (channel, _) = try self.channel(limit: 20)
+        // 18 bytes of head behind 40 of line breaks: under the limit of 20.
+        try channel.writeInbound(ByteBuffer(string: String(repeating: "\r\n", count: 20) + "GET / HTTP/1.1\r\n\r\n"))
+        #expect(try channel.readInbound(as: ByteBuffer.self) != nil)
+    }
+
     @Test func aPipelinedHeadBeingServedIsNotTimedOut() throws {
         let loop = EmbeddedEventLoop()
         let handler = RequestHeadGuardHandler(maxHeadBytes: 1000, idleTimeout: .seconds(10), headerTimeout: .seconds(5))
