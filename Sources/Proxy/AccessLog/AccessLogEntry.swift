@@ -31,8 +31,7 @@ struct AccessLogEntry {
             128 + self.client.utf8.count + self.action.utf8.count + self.method.utf8.count
             + (self.peer?.utf8.count ?? 0)
             + 3 * escapable
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: longest) { storage in
-            var line = LineWriter(storage)
+        ByteWriter.write(into: &buffer, longest: longest) { line in
             line.decimal(self.startMillis / 1000)
             line.byte(UInt8(ascii: "."))
             line.decimal(self.startMillis % 1000, minimumDigits: 3)
@@ -66,45 +65,22 @@ struct AccessLogEntry {
                 line.field(policy)
             }
             line.byte(UInt8(ascii: "\n"))
-            return line.count
         }
     }
 }
 
-/// Stores a log line's bytes into memory known to be large enough.
-private struct LineWriter {
-    private let storage: UnsafeMutableRawBufferPointer
-    private(set) var count = 0
-
-    init(_ storage: UnsafeMutableRawBufferPointer) { self.storage = storage }
-
-    mutating func byte(_ value: UInt8) {
-        self.storage[self.count] = value
-        self.count += 1
-    }
-
-    mutating func text(_ value: String) {
-        var value = value
-        value.withUTF8 { self.copy($0) }
-    }
-
-    private mutating func copy(_ bytes: UnsafeBufferPointer<UInt8>) {
-        guard let source = bytes.baseAddress, let target = self.storage.baseAddress else { return }
-        (target + self.count).copyMemory(from: source, byteCount: bytes.count)
-        self.count += bytes.count
-    }
-
+extension ByteWriter {
     private static let hexDigits: StaticString = "0123456789ABCDEF"
 
-    /// A field with spaces and control characters escaped (`%20`), so one entry stays one line
-    /// of space-separated fields whatever the client sent; `-` when empty.
+    /// A log field with spaces and control characters escaped (`%20`), so one entry stays one
+    /// line of space-separated fields whatever the client sent; `-` when empty.
     mutating func field(_ value: String) {
         var value = value
         value.withUTF8 { bytes in
             if bytes.isEmpty {
                 self.byte(UInt8(ascii: "-"))
             } else if !bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
-                self.copy(bytes)
+                self.bytes(bytes)
             } else {
                 for byte in bytes {
                     if byte <= 0x20 || byte == 0x7F {
@@ -117,27 +93,5 @@ private struct LineWriter {
                 }
             }
         }
-    }
-
-    /// A non-negative integer in decimal, left-padded to `minimumDigits` with `pad`; with
-    /// `leadingSpace`, one space first whatever the width (Squid's elapsed-time column).
-    mutating func decimal(
-        _ value: Int64, minimumDigits: Int = 1, pad: UInt8 = UInt8(ascii: "0"), leadingSpace: Bool = false
-    ) {
-        let value = max(0, value)
-        var digits = 1
-        var rest = value / 10
-        while rest > 0 {
-            digits += 1
-            rest /= 10
-        }
-        if leadingSpace { self.byte(UInt8(ascii: " ")) }
-        for _ in digits..<max(digits, minimumDigits) { self.byte(pad) }
-        rest = value
-        for index in stride(from: self.count + digits - 1, through: self.count, by: -1) {
-            self.storage[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
-        }
-        self.count += digits
     }
 }

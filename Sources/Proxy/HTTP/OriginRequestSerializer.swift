@@ -12,12 +12,25 @@ enum OriginRequestSerializer {
     }
 
     static func head(_ plan: ForwardPlan, into buffer: inout ByteBuffer) {
-        buffer.writeString(plan.method.rawValue)
-        buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(plan.target.originForm)
-        buffer.writeStaticString(" HTTP/1.1\r\nHost: ")
-        plan.target.writeHostHeader(to: &buffer)
-        buffer.writeStaticString("\r\n")
+        // Measured first (every client field could be kept, and `Via` and `X-Forwarded-For`
+        // repeat earlier values once), then written with one capacity check.
+        var fieldBytes = 0
+        for (name, value) in plan.clientHead.headers { fieldBytes += name.utf8.count + value.utf8.count + 4 }
+        let longest =
+            plan.method.rawValue.utf8.count + plan.target.originForm.utf8.count + plan.target.host.utf8.count
+            + 2 * fieldBytes + plan.via.utf8.count + plan.clientIP.utf8.count + (plan.upgrade?.utf8.count ?? 0) + 192
+        ByteWriter.write(into: &buffer, longest: longest) { writer in
+            Self.write(plan, to: &writer)
+        }
+    }
+
+    private static func write(_ plan: ForwardPlan, to writer: inout ByteWriter) {
+        writer.text(plan.method.rawValue)
+        writer.byte(UInt8(ascii: " "))
+        writer.text(plan.target.originForm)
+        writer.text(" HTTP/1.1\r\nHost: " as StaticString)
+        plan.target.writeHostHeader(to: &writer)
+        writer.text("\r\n" as StaticString)
 
         var via: String?
         var forwardedFor: String?
@@ -37,27 +50,42 @@ enum OriginRequestSerializer {
             default:
                 break
             }
-            Self.writeField(name, value, to: &buffer)
+            Self.writeField(name, value, to: &writer)
         }
-        if let maxForwards = plan.maxForwards { Self.writeField("Max-Forwards", String(maxForwards), to: &buffer) }
-        if plan.requestFraming == .chunked { buffer.writeStaticString("Transfer-Encoding: chunked\r\n") }
+        if let maxForwards = plan.maxForwards {
+            writer.text("Max-Forwards: " as StaticString)
+            writer.decimal(Int64(maxForwards))
+            writer.text("\r\n" as StaticString)
+        }
+        if plan.requestFraming == .chunked { writer.text("Transfer-Encoding: chunked\r\n" as StaticString) }
         if let upgrade = plan.upgrade {
-            buffer.writeStaticString("Connection: Upgrade\r\n")
-            Self.writeField("Upgrade", upgrade, to: &buffer)
+            writer.text("Connection: Upgrade\r\n" as StaticString)
+            Self.writeField("Upgrade", upgrade, to: &writer)
         }
-        Self.writeField("Via", via.map { $0 + ", " + plan.via } ?? plan.via, to: &buffer)
+        writer.text("Via: " as StaticString)
+        if let via {
+            writer.text(via)
+            writer.text(", " as StaticString)
+        }
+        writer.text(plan.via)
+        writer.text("\r\n" as StaticString)
         if plan.forwardedFor == .append {
-            Self.writeField(
-                "X-Forwarded-For", forwardedFor.map { $0 + ", " + plan.clientIP } ?? plan.clientIP, to: &buffer)
+            writer.text("X-Forwarded-For: " as StaticString)
+            if let forwardedFor {
+                writer.text(forwardedFor)
+                writer.text(", " as StaticString)
+            }
+            writer.text(plan.clientIP)
+            writer.text("\r\n" as StaticString)
         }
-        buffer.writeStaticString("\r\n")
+        writer.text("\r\n" as StaticString)
     }
 
-    private static func writeField(_ name: String, _ value: String, to buffer: inout ByteBuffer) {
-        buffer.writeString(name)
-        buffer.writeStaticString(": ")
-        buffer.writeString(value)
-        buffer.writeStaticString("\r\n")
+    private static func writeField(_ name: String, _ value: String, to writer: inout ByteWriter) {
+        writer.text(name)
+        writer.text(": " as StaticString)
+        writer.text(value)
+        writer.text("\r\n" as StaticString)
     }
 }
 

@@ -20,30 +20,21 @@ public struct RequestTarget: Sendable, Hashable {
     /// `host[:port]` as it goes into a `Host` header (default port omitted, IPv6 bracketed).
     public var hostHeader: String {
         var buffer = ByteBuffer()
-        self.writeHostHeader(to: &buffer)
+        ByteWriter.write(into: &buffer, longest: self.host.utf8.count + 8) { self.writeHostHeader(to: &$0) }
         return String(buffer: buffer)
     }
 
-    /// Writes `hostHeader` straight into `buffer` (the origin request on the hot path makes
-    /// no String for it; `hostHeader` is built from this, so the two cannot disagree).
-    func writeHostHeader(to buffer: inout ByteBuffer) {
+    /// Writes `hostHeader` (the origin request on the hot path makes no String for it;
+    /// `hostHeader` is built from this, so the two cannot disagree). Needs the host's length
+    /// plus 8 bytes.
+    func writeHostHeader(to writer: inout ByteWriter) {
         let isIPv6 = self.host.utf8.contains(UInt8(ascii: ":"))
-        if isIPv6 { buffer.writeInteger(UInt8(ascii: "[")) }
-        buffer.writeString(self.host)
-        if isIPv6 { buffer.writeInteger(UInt8(ascii: "]")) }
+        if isIPv6 { writer.byte(UInt8(ascii: "[")) }
+        writer.text(self.host)
+        if isIPv6 { writer.byte(UInt8(ascii: "]")) }
         if self.port != Self.defaultPort(self.scheme) {
-            buffer.writeInteger(UInt8(ascii: ":"))
-            var digits = (UInt8(0), UInt8(0), UInt8(0), UInt8(0), UInt8(0))
-            var count = 0
-            var rest = self.port
-            repeat {
-                withUnsafeMutableBytes(of: &digits) { $0[count] = UInt8(ascii: "0") + UInt8(rest % 10) }
-                rest /= 10
-                count += 1
-            } while rest > 0
-            withUnsafeBytes(of: &digits) { bytes in
-                for index in stride(from: count - 1, through: 0, by: -1) { buffer.writeInteger(bytes[index]) }
-            }
+            writer.byte(UInt8(ascii: ":"))
+            writer.decimal(Int64(self.port))
         }
     }
 
