@@ -38,51 +38,54 @@ struct ResponseSerializer {
     static func encode(_ plan: ResponsePlan, into buffer: inout ByteBuffer) {
         let head = plan.head
         let rewrite = head.fields.hasHopByHop || plan.dropsContentLength
+        let added = Self.addedFieldsLength(plan)
         if head.isCanonical {
             // Status line and field lines are as this serializer would write them: they go
-            // as they came, in a run or two around the lines that are dropped.
-            Self.copyLines(of: head, dropping: rewrite ? plan : nil, to: &buffer)
-        } else {
-            buffer.writeStaticString("HTTP/1.1 ")
-            Self.writeStatusCode(head.status, to: &buffer)
-            buffer.writeInteger(UInt8(ascii: " "))
-            if head.reason.isEmpty {
-                buffer.writeString(HTTPResponseStatus(statusCode: head.status).reasonPhrase)
-            } else {
-                buffer.writeImmutableBuffer(
-                    head.bytes.getSlice(at: head.bytes.readerIndex + head.reason.lowerBound, length: head.reason.count)!
-                )
+            // as they came, in a run or two around the lines that are dropped, and the whole
+            // head is written with one capacity check.
+            head.bytes.withUnsafeReadableBytes { all in
+                ByteWriter.write(into: &buffer, longest: head.fieldLines.upperBound + added) { writer in
+                    Self.copyLines(all, of: head, dropping: rewrite ? plan : nil, to: &writer)
+                    Self.writeAddedFields(plan, to: &writer)
+                }
             }
-            buffer.writeStaticString("\r\n")
-            Self.writeFields(of: head, dropping: rewrite ? plan : nil, to: &buffer)
+            return
         }
-        Self.writeAddedFields(plan, to: &buffer)
+        buffer.writeStaticString("HTTP/1.1 ")
+        Self.writeStatusCode(head.status, to: &buffer)
+        buffer.writeInteger(UInt8(ascii: " "))
+        if head.reason.isEmpty {
+            buffer.writeString(HTTPResponseStatus(statusCode: head.status).reasonPhrase)
+        } else {
+            buffer.writeImmutableBuffer(
+                head.bytes.getSlice(at: head.bytes.readerIndex + head.reason.lowerBound, length: head.reason.count)!)
+        }
+        buffer.writeStaticString("\r\n")
+        Self.writeFields(of: head, dropping: rewrite ? plan : nil, to: &buffer)
+        ByteWriter.write(into: &buffer, longest: added) { Self.writeAddedFields(plan, to: &$0) }
     }
 
     /// Copies a canonical head from its status line to its last field line, leaving out the
     /// lines `plan` drops (if given): each run of kept lines is one copy.
     private static func copyLines(
-        of head: OriginResponseHead, dropping plan: ResponsePlan?, to buffer: inout ByteBuffer
+        _ all: UnsafeRawBufferPointer, of head: OriginResponseHead, dropping plan: ResponsePlan?,
+        to writer: inout ByteWriter
     ) {
-        let start = head.bytes.readerIndex
+        func copy(_ range: Range<Int>) {
+            if !range.isEmpty { writer.bytes(UnsafeRawBufferPointer(rebasing: all[range])) }
+        }
         guard let plan else {
-            buffer.writeImmutableBuffer(head.bytes.getSlice(at: start, length: head.fieldLines.upperBound)!)
+            copy(0..<head.fieldLines.upperBound)
             return
         }
         var runStart = 0
-        head.forEachFieldLine { line, name in
+        head.forEachFieldLine(in: all) { line, name in
             guard head.fields.isDropped(name: name) || (plan.dropsContentLength && FieldName(name) == .contentLength)
             else { return }
-            if line.lowerBound > runStart {
-                buffer.writeImmutableBuffer(
-                    head.bytes.getSlice(at: start + runStart, length: line.lowerBound - runStart)!)
-            }
+            copy(runStart..<line.lowerBound)
             runStart = line.upperBound
         }
-        if head.fieldLines.upperBound > runStart {
-            buffer.writeImmutableBuffer(
-                head.bytes.getSlice(at: start + runStart, length: head.fieldLines.upperBound - runStart)!)
-        }
+        copy(runStart..<head.fieldLines.upperBound)
     }
 
     /// The origin's field lines one by one, normalised, less what `plan` drops (if given).
@@ -102,23 +105,27 @@ struct ResponseSerializer {
         }
     }
 
+    /// The longest the proxy's own fields can be.
+    private static func addedFieldsLength(_ plan: ResponsePlan) -> Int {
+        96 + plan.via.utf8.count + (plan.upgrade?.utf8.count ?? 0)
+    }
+
     /// The proxy's own fields, then the empty line.
-    private static func writeAddedFields(_ plan: ResponsePlan, to buffer: inout ByteBuffer) {
-        if plan.addsChunked { buffer.writeStaticString("Transfer-Encoding: chunked\r\n") }
+    private static func writeAddedFields(_ plan: ResponsePlan, to writer: inout ByteWriter) {
+        if plan.addsChunked { writer.text("Transfer-Encoding: chunked\r\n" as StaticString) }
         if let connection = plan.connection {
-            buffer.writeStaticString("Connection: ")
-            buffer.writeStaticString(connection)
-            buffer.writeStaticString("\r\n")
+            writer.text("Connection: " as StaticString)
+            writer.text(connection)
+            writer.text("\r\n" as StaticString)
         }
         if let upgrade = plan.upgrade {
-            buffer.writeStaticString("Upgrade: ")
-            buffer.writeString(upgrade)
-            buffer.writeStaticString("\r\n")
+            writer.text("Upgrade: " as StaticString)
+            writer.text(upgrade)
+            writer.text("\r\n" as StaticString)
         }
-        buffer.writeStaticString("Via: ")
-        buffer.writeString(plan.via)
-        buffer.writeStaticString("\r\n")
-        buffer.writeStaticString("\r\n")
+        writer.text("Via: " as StaticString)
+        writer.text(plan.via)
+        writer.text("\r\n\r\n" as StaticString)
     }
 
     private static func writeStatusCode(_ code: Int, to buffer: inout ByteBuffer) {

@@ -24,19 +24,19 @@ struct OriginResponseHead {
             == UInt8(ascii: "\r")
     }
 
-    /// Calls `body` with where each field line is in `bytes` (its line break included) and its
-    /// name. Only for canonical field lines (`name: value` CRLF).
-    func forEachFieldLine(_ body: (Range<Int>, UnsafeRawBufferPointer.SubSequence) -> Void) {
-        self.bytes.withUnsafeReadableBytes { all in
-            var lineStart = self.fieldLines.lowerBound
-            while lineStart < self.fieldLines.upperBound {
-                var colon = lineStart
-                while all[colon] != UInt8(ascii: ":") { colon += 1 }
-                var lineEnd = colon
-                while all[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
-                body(lineStart..<(lineEnd + 1), all[lineStart..<colon])
-                lineStart = lineEnd + 1
-            }
+    /// Calls `body` with where each field line is in `all` (the readable bytes of `bytes`; its
+    /// line break included) and its name. Only for canonical field lines (`name: value` CRLF).
+    func forEachFieldLine(
+        in all: UnsafeRawBufferPointer, _ body: (Range<Int>, UnsafeRawBufferPointer.SubSequence) -> Void
+    ) {
+        var lineStart = self.fieldLines.lowerBound
+        while lineStart < self.fieldLines.upperBound {
+            var colon = lineStart
+            while all[colon] != UInt8(ascii: ":") { colon += 1 }
+            var lineEnd = colon
+            while all[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+            body(lineStart..<(lineEnd + 1), all[lineStart..<colon])
+            lineStart = lineEnd + 1
         }
     }
 

@@ -36,6 +36,10 @@ struct ByteWriter {
     }
 
     mutating func bytes(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes(UnsafeRawBufferPointer(bytes))
+    }
+
+    mutating func bytes(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress, let target = self.storage.baseAddress else { return }
         precondition(self.count + bytes.count <= self.storage.count, "ByteWriter: message longer than measured")
         (target + self.count).copyMemory(from: source, byteCount: bytes.count)
