@@ -17,6 +17,8 @@ struct MessageBodyReader {
         case chunkDataEnd
         case trailers
         case untilClose
+        /// The body's last byte was read: `.end` is next.
+        case endPending
         case ended
     }
 
@@ -24,30 +26,29 @@ struct MessageBodyReader {
 
     init(_ framing: BodyFraming) {
         switch framing {
-        case .none: self.state = .ended
-        case .contentLength(let length): self.state = length == 0 ? .ended : .contentLength(remaining: length)
+        case .none: self.state = .endPending
+        case .contentLength(let length): self.state = length == 0 ? .endPending : .contentLength(remaining: length)
         case .chunked: self.state = .chunkSize
         case .untilClose: self.state = .untilClose
         }
     }
 
-    /// Whether the body was read to its end (an until-close body never is).
-    var isComplete: Bool {
-        if case .ended = self.state { return true }
-        return false
-    }
-
     /// The next event from `buffer` (consuming what it uses), or nil when more bytes are needed.
-    /// `.end` is returned once, when the body's last byte (or its last chunk's trailers) is read.
+    /// `.end` is returned once: on the call after the last body bytes (at once for a message
+    /// without a body), or when the last chunk's trailers are read; nil ever after.
     mutating func next(_ buffer: inout ByteBuffer) throws(ChunkedBodyError) -> Event? {
         while true {
             switch self.state {
             case .ended:
                 return nil
+            case .endPending:
+                self.state = .ended
+                return .end
             case .contentLength(let remaining):
                 guard buffer.readableBytes > 0 else { return nil }
                 let count = Int(min(Int64(buffer.readableBytes), remaining))
-                self.state = remaining == Int64(count) ? .ended : .contentLength(remaining: remaining - Int64(count))
+                self.state =
+                    remaining == Int64(count) ? .endPending : .contentLength(remaining: remaining - Int64(count))
                 return .body(buffer.readSlice(length: count)!)
             case .untilClose:
                 guard buffer.readableBytes > 0 else { return nil }

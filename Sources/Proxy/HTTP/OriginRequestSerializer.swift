@@ -5,12 +5,6 @@ import NIOHTTP1
 /// HTTP/1.1, `Host` from the URL, the client's field lines less hop-by-hop ones, then the
 /// proxy's own (`Via`, `X-Forwarded-For`, framing). No intermediate header list is built.
 enum OriginRequestSerializer {
-    static func head(_ plan: ForwardPlan, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 512)
-        Self.head(plan, into: &buffer)
-        return buffer
-    }
-
     static func head(_ plan: ForwardPlan, into buffer: inout ByteBuffer) {
         // Measured first (every client field could be kept, and `Via` and `X-Forwarded-For`
         // repeat earlier values once), then written with one capacity check.
@@ -62,22 +56,24 @@ enum OriginRequestSerializer {
             writer.text("Connection: Upgrade\r\n" as StaticString)
             Self.writeField("Upgrade", upgrade, to: &writer)
         }
-        writer.text("Via: " as StaticString)
-        if let via {
-            writer.text(via)
+        Self.writeField("Via: ", earlier: via, own: plan.via, to: &writer)
+        if plan.forwardedFor == .append {
+            Self.writeField("X-Forwarded-For: ", earlier: forwardedFor, own: plan.clientIP, to: &writer)
+        }
+        writer.text("\r\n" as StaticString)
+    }
+
+    /// One field line for a field the proxy extends: the values the client sent (joined), then
+    /// this hop's own.
+    private static func writeField(
+        _ nameAndColon: StaticString, earlier: String?, own: String, to writer: inout ByteWriter
+    ) {
+        writer.text(nameAndColon)
+        if let earlier {
+            writer.text(earlier)
             writer.text(", " as StaticString)
         }
-        writer.text(plan.via)
-        writer.text("\r\n" as StaticString)
-        if plan.forwardedFor == .append {
-            writer.text("X-Forwarded-For: " as StaticString)
-            if let forwardedFor {
-                writer.text(forwardedFor)
-                writer.text(", " as StaticString)
-            }
-            writer.text(plan.clientIP)
-            writer.text("\r\n" as StaticString)
-        }
+        writer.text(own)
         writer.text("\r\n" as StaticString)
     }
 

@@ -77,7 +77,7 @@ struct OriginResponseParser {
         /// No request outstanding: any byte is an error.
         case idle
         case head(requestWasHEAD: Bool)
-        case endPending
+        /// The body (possibly none) until its end; then `idle`.
         case body(MessageBodyReader)
         /// After a 101 the bytes belong to the new protocol; the parser takes no more.
         case upgraded
@@ -108,9 +108,6 @@ struct OriginResponseParser {
             throw .unsolicited
         case .upgraded:
             return nil
-        case .endPending:
-            self.state = .idle
-            return .end
         case .head(let requestWasHEAD):
             guard let head = try self.parseHead(&buffer) else { return nil }
             if head.status >= 100 && head.status < 200 && head.status != 101 {
@@ -122,8 +119,7 @@ struct OriginResponseParser {
             }
             if let error = head.fields.framingError { throw self.fail(.badFraming(error)) }
             let framing = head.fields.responseFraming(status: head.status, requestWasHEAD: requestWasHEAD)
-            let reader = MessageBodyReader(framing)
-            self.state = reader.isComplete ? .endPending : .body(reader)
+            self.state = .body(MessageBodyReader(framing))
             return .head(head)
         case .body(var reader):
             let event: MessageBodyReader.Event?
@@ -134,8 +130,7 @@ struct OriginResponseParser {
             }
             switch event {
             case .body(let bytes):
-                // The last bytes of a body: `.end` comes with the next call.
-                self.state = reader.isComplete ? .endPending : .body(reader)
+                self.state = .body(reader)
                 return .body(bytes)
             case .end:
                 self.state = .idle

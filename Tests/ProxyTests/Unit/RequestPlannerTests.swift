@@ -35,7 +35,9 @@ struct RequestPlannerTests {
 
     /// The request head the origin gets, as wire bytes.
     private func wire(_ plan: ForwardPlan) -> String {
-        String(buffer: OriginRequestSerializer.head(plan, allocator: ByteBufferAllocator()))
+        var buffer = ByteBuffer()
+        OriginRequestSerializer.head(plan, into: &buffer)
+        return String(buffer: buffer)
     }
 
     /// The values of `name` in the origin's head.
