@@ -6,9 +6,6 @@ import Policy
 // CONNECT tunnels and protocol switches: the connection stops being HTTP.
 extension ClientConnectionHandler {
     func openTunnel(to target: RequestTarget, context: ChannelHandlerContext) {
-        // From here on the client's bytes are tunnel bytes: the guard keeps them (and an early
-        // EOF) away from the HTTP decoder until the tunnel takes over.
-        self.headGuard.holdForTunnel()
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         self.environment.connector.connectRaw(host: target.host, port: target.port, on: context.eventLoop)
             .whenComplete { result in
@@ -47,7 +44,6 @@ extension ClientConnectionHandler {
             Self.wrapOutboundOut(ResponseSerializer.encode(plan, allocator: context.channel.allocator)), promise: nil)
         guard let origin = self.origin else { return }
         self.origin = nil
-        self.headGuard.holdForTunnel()
         // Splice once the origin handler's current read is done (it is delivering the 101 now).
         // Until then it keeps its delegate (the machine, now tunnelling, ignores what arrives).
         let loopBound = NIOLoopBound((self, origin.channel, origin.handler), eventLoop: context.eventLoop)
@@ -78,9 +74,9 @@ extension ClientConnectionHandler {
                 accessLog.record(record.entry(action: nil))
             }
             // The HTTP handlers leave, handing the bytes they hold to the glue: this one the
-            // bytes it had not parsed, the origin's those behind the 101. Once both are gone,
-            // the bytes the guard held back (they came later) follow, the guard leaves, and the
-            // tunnel starts moving bytes.
+            // bytes it had not parsed (the parser stopped after the CONNECT or the upgrade
+            // request), the origin's those behind the 101. Once both are gone the tunnel starts
+            // moving bytes; what comes meanwhile waits in the glue, an EOF included.
             let clientPipeline = clientChannel.pipeline.syncOperations
             var removals = [clientPipeline.removeHandler(context: context)]
             let originPipeline = origin.pipeline.syncOperations
@@ -89,15 +85,12 @@ extension ClientConnectionHandler {
                 removals.append(originPipeline.removeHandler(context: try originPipeline.context(handler: handler)))
             }
             let earlierEOF = self.clientInputClosed
-            let loopBound = NIOLoopBound((tunnel, self.logger, self.headGuard), eventLoop: clientChannel.eventLoop)
+            let loopBound = NIOLoopBound((tunnel, self.logger), eventLoop: clientChannel.eventLoop)
             EventLoopFuture.andAllSucceed(removals, on: clientChannel.eventLoop).whenComplete { result in
-                let (tunnel, logger, headGuard) = loopBound.value
+                let (tunnel, logger) = loopBound.value
                 switch result {
                 case .success:
-                    let (held, eof) = headGuard.takeTunnelHold()
-                    tunnel.send(held, fromClient: true)
-                    _ = clientChannel.pipeline.syncOperations.removeHandler(headGuard)
-                    tunnel.activate(clientInputClosed: earlierEOF || eof)
+                    tunnel.activate(clientInputClosed: earlierEOF)
                 case .failure(let error):
                     logger.debug("tunnel setup failed", metadata: ["error": "\(error)"])
                     tunnel.abort()

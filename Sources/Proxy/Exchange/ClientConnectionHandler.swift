@@ -9,8 +9,9 @@ import Policy
 /// `ExchangeStateMachine`, and carries out its actions: leasing origin connections, streaming
 /// bodies with backpressure both ways, writing local pages, and turning into a tunnel.
 ///
-/// One type in four files: this one (requests, actions, origins, local answers), `+REQMOD`
-/// and `+RESPMOD` (the remote ICAP services), `+Tunnel` (CONNECT and protocol switches). Its
+/// One type in five files: this one (requests, actions, origins, local answers), `+REQMOD`
+/// and `+RESPMOD` (the remote ICAP services), `+Tunnel` (CONNECT and protocol switches),
+/// `+Waiting` (the idle and header timeouts between exchanges). Its
 /// members are internal so those files can share them; nothing outside the type uses them.
 final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
@@ -24,7 +25,6 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     let policy: LoopPolicy
     /// This loop's remote REQMOD services, if any are configured.
     let icapServices: ICAPServices?
-    let headGuard: RequestHeadGuardHandler
     let logger: Logger
     var machine: ExchangeStateMachine
     var context: ChannelHandlerContext?
@@ -85,20 +85,23 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     var clientInputClosed = false
     var requestCounter = 0
     var record = ExchangeRecord()
+    /// Between exchanges: the next request or the rest of a head is awaited, until when.
+    var wait: ClientWait
+    var waitCheck: Scheduled<Void>?
 
     init(
         environment: ProxyEnvironment, pool: OriginPool, accessLog: AccessLogBuffer, policy: LoopPolicy,
-        icapServices: ICAPServices? = nil, headGuard: RequestHeadGuardHandler, clientAddress: SocketAddress?,
-        logger: Logger
+        icapServices: ICAPServices? = nil, clientAddress: SocketAddress?, logger: Logger
     ) {
         self.icapServices = icapServices?.isEmpty == false ? icapServices : nil
         self.environment = environment
         self.pool = pool
         self.accessLog = accessLog
         self.policy = policy
-        self.headGuard = headGuard
         self.logger = logger
         self.requestParser = ClientRequestParser(maxHeadBytes: environment.configuration.maxHeaderBytes)
+        self.wait = ClientWait(
+            idleTimeout: environment.configuration.idleTimeout, headerTimeout: environment.configuration.headerTimeout)
         self.machine = ExchangeStateMachine(
             maxRequestBodyBytes: environment.configuration.maxRequestBodyBytes,
             viaName: environment.configuration.viaName)
@@ -108,8 +111,15 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             clientAddress.map { environment.configuration.allowedClients.contains(address: $0) } ?? false
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
-    func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.awaitRequest()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.cancelWaitCheck()
+        self.context = nil
+    }
 
     /// Leaving for a tunnel: the bytes behind the CONNECT or the switch go on to the glue.
     func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
@@ -141,6 +151,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             return
         }
         if buffer.readableBytes > 0 { self.unparsedClientBytes = buffer }
+        self.noteHeadBegunIfAny(unparsed: buffer.readableBytes)
     }
 
     private func receive(_ event: ClientRequestEvent) {
@@ -161,9 +172,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     func handle(_ event: ClientRequestEvent) {
         switch event {
         case .head(let head, let fields):
-            // A pipelined head already went past the guard while the last exchange ran: the
-            // guard must know this one is being served, not awaited.
-            self.headGuard.beginExchange()
+            self.wait.exchangeStarted()
             self.requestCounter += 1
             self.sentContinue = false
             self.record = ExchangeRecord(head: head, client: self.clientIP)
@@ -184,11 +193,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             }
             let adaptation = self.adaptation(for: disposition)
             self.clientBodyEnded = adaptation != .streamed
-            if adaptation != .skip {
-                self.adaptingHead = head
-                // CONNECT: the bytes behind it are tunnel bytes, as in `openTunnel`.
-                if head.method == .CONNECT { self.headGuard.holdForTunnel() }
-            }
+            if adaptation != .skip { self.adaptingHead = head }
             self.perform(
                 self.machine.requestHead(
                     disposition, unreadBytesMayFollow: unreadBytesMayFollow, adapt: adaptation != .skip))
@@ -204,11 +209,6 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 self.clientBodyEnded = true
                 first.requestEnd()
                 return
-            }
-            if let plan = self.machine.planInFlight, plan.upgrade != nil {
-                // What follows an upgrade request is the new protocol's, or nothing: keep it
-                // (and an early EOF) from the HTTP decoder until the origin answers.
-                self.headGuard.holdForTunnel()
             }
             self.perform(self.machine.requestEnd())
         }
@@ -246,11 +246,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if let tooLarge = error as? RequestHeadGuardHandler.HeadTooLarge {
-            self.refuseMalformedRequest(.headersTooLarge, reason: tooLarge.description, context: context)
-        } else {
-            context.close(promise: nil)
-        }
+        context.close(promise: nil)
     }
 
     /// A request that cannot be read (400) or whose head is too large (431): the client gets
@@ -270,11 +266,6 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
-        case is RequestHeadGuardHandler.HeaderTimeout:
-            self.machine.requestFailed()
-            self.record = ExchangeRecord(method: "NONE", url: "error:request-timeout", client: self.clientIP)
-            self.writeLocalPage(
-                .requestTimeout, reason: "the request head did not arrive in time", url: "", closeAfter: true)
         case is ChannelShouldQuiesceEvent:
             if self.machine.isIdle { context.close(promise: nil) } else { self.closeWhenIdle = true }
         case let channelEvent as ChannelEvent where channelEvent == .inputClosed:
@@ -440,7 +431,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             if self.closeWhenIdle {
                 context.close(promise: nil)
             } else {
-                self.headGuard.awaitNextHead()
+                self.awaitRequest()
                 self.drainPipelined()
                 self.resumeClientReadIfPossible()
             }
@@ -548,7 +539,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         if keepClient && !self.closeWhenIdle {
             if let last { context.write(Self.wrapOutboundOut(last), promise: nil) }
             context.flush()
-            self.headGuard.awaitNextHead()
+            self.awaitRequest()
             self.drainPipelined()
             self.resumeClientReadIfPossible()
         } else {

@@ -34,6 +34,17 @@ struct ClientRequestParser {
         self.maxHeadBytes = maxHeadBytes
     }
 
+    /// Between requests, or inside a head: what the buffer holds is (part of) the next head.
+    var isReadingHead: Bool {
+        if case .head = self.state { return true }
+        return false
+    }
+
+    /// The connection gave up on the request (its head took too long): nothing more is parsed.
+    mutating func abandon() {
+        self.state = .failed
+    }
+
     /// The next event from `buffer` (consuming what it uses), or nil when more bytes are needed
     /// (or, once stopped, never).
     mutating func next(_ buffer: inout ByteBuffer) throws(ClientRequestError) -> ClientRequestEvent? {

@@ -206,18 +206,12 @@ public final class ProxyServer: Service, @unchecked Sendable {
     }
 
     static func configureClientPipeline(channel: any Channel, environment: ProxyEnvironment, logger: Logger) throws {
-        let configuration = environment.configuration
-        let headGuard = RequestHeadGuardHandler(
-            maxHeadBytes: configuration.maxHeaderBytes, idleTimeout: configuration.idleTimeout,
-            headerTimeout: configuration.headerTimeout)
-        let sync = channel.pipeline.syncOperations
-        try sync.addHandler(headGuard)
-        try sync.addHandler(
+        try channel.pipeline.syncOperations.addHandler(
             ClientConnectionHandler(
                 environment: environment, pool: environment.pools.pool(for: channel.eventLoop),
                 accessLog: environment.accessLogs.buffer(for: channel.eventLoop),
                 policy: environment.policies.policy(for: channel.eventLoop),
-                icapServices: environment.icapServices?.services(for: channel.eventLoop), headGuard: headGuard,
+                icapServices: environment.icapServices?.services(for: channel.eventLoop),
                 clientAddress: channel.remoteAddress, logger: logger))
     }
 }

@@ -87,12 +87,6 @@ final class Tunnel {
         }
     }
 
-    /// Bytes read before the tunnel existed; they go out first when it activates.
-    func send(_ buffers: [ByteBuffer], fromClient: Bool) {
-        let destination = fromClient ? self.origin : self.client
-        for buffer in buffers { destination?.writeFromPartner(buffer) }
-    }
-
     /// Setting up failed: close both ends.
     func abort() { self.closeBoth() }
 

@@ -7,7 +7,7 @@ import Testing
 
 @testable import Proxy
 
-/// The client pipeline (head guard, exchange handler with its request parser) on an `EmbeddedChannel`:
+/// The client pipeline (the exchange handler with its request parser and timeouts) on an `EmbeddedChannel`:
 /// real request bytes in, exact response bytes out, no sockets and no clock but the test's.
 final class EmbeddedClientConnection {
     let loop = EmbeddedEventLoop()
@@ -177,6 +177,45 @@ struct ClientPipelineWireTests {
         connection.loop.advanceTime(by: .seconds(8))
         #expect(connection.isOpen)
         connection.loop.advanceTime(by: .seconds(3))
+        #expect(!connection.isOpen)
+    }
+    @Test func emptyLinesAreNoHeadAndTheIdleTimeoutStillCloses() throws {
+        let connection = try EmbeddedClientConnection {
+            $0.maxHeaderBytes = 20
+            $0.idleTimeout = .seconds(10)
+            $0.headerTimeout = .seconds(5)
+        }
+        // Line breaks alone, more of them than the head limit: no head has begun (no 431, no
+        // header timeout), and the connection is idle.
+        for _ in 0..<5 {
+            try connection.send("\r\n\r\n\r\n\r\n\r\n\r\n")
+            connection.loop.advanceTime(by: .seconds(1))
+        }
+        #expect(connection.isOpen)
+        connection.loop.advanceTime(by: .seconds(6))
+        #expect(!connection.isOpen)
+        #expect(try connection.received().isEmpty)
+    }
+
+    @Test func aHeadAfterEmptyLinesIsCountedFromItsFirstByte() throws {
+        let connection = try EmbeddedClientConnection { $0.maxHeaderBytes = 40 }
+        // A 33-byte head behind 40 bytes of line breaks: under the limit of 40.
+        try connection.send(String(repeating: "\r\n", count: 20) + "GET ftp://e.com/ HTTP/1.1\r\n\r\n")
+        self.expectPage(
+            try connection.received(), status: "501 Not Implemented", code: "unsupported_scheme", closes: false)
+    }
+
+    @Test func aHeadBegunBehindAnAnsweredRequestHasTheHeaderTimeout() throws {
+        let connection = try EmbeddedClientConnection {
+            $0.idleTimeout = .seconds(60)
+            $0.headerTimeout = .seconds(5)
+        }
+        // The first request is answered at once; the second has begun in the same read.
+        try connection.send("GET ftp://e.com/ HTTP/1.1\r\n\r\nGET http://e.com/ HTTP/1.1\r\nHo")
+        self.expectPage(
+            try connection.received(), status: "501 Not Implemented", code: "unsupported_scheme", closes: false)
+        connection.loop.advanceTime(by: .seconds(6))
+        self.expectPage(try connection.received(), status: "408 Request Timeout", code: "request_timeout", closes: true)
         #expect(!connection.isOpen)
     }
 }

@@ -1,0 +1,54 @@
+import NIOCore
+
+// The client's idle and header timeouts, between exchanges (see `ClientWait`).
+extension ClientConnectionHandler {
+    /// No exchange runs now: the next request is awaited, or the rest of a head that began.
+    func awaitRequest() {
+        guard let context = self.context else { return }
+        let headBegun = self.requestParser.isReadingHead && (self.unparsedClientBytes?.readableBytes ?? 0) > 0
+        self.scheduleWaitCheck(self.wait.awaitRequest(now: context.eventLoop.now, headBegun: headBegun))
+    }
+
+    /// After a read: a head that began in it but did not end starts the header timeout.
+    func noteHeadBegunIfAny(unparsed: Int) {
+        guard self.wait.waiting == .nextRequest, unparsed > 0, self.requestParser.isReadingHead,
+            let context = self.context
+        else { return }
+        self.scheduleWaitCheck(self.wait.headBegan(now: context.eventLoop.now))
+    }
+
+    func scheduleWaitCheck(_ deadline: NIODeadline?) {
+        guard let deadline, let context = self.context else { return }
+        self.waitCheck?.cancel()
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        self.waitCheck = context.eventLoop.scheduleTask(deadline: deadline) {
+            loopBound.value.runWaitCheck()
+        }
+    }
+
+    func cancelWaitCheck() {
+        self.waitCheck?.cancel()
+        self.waitCheck = nil
+    }
+
+    private func runWaitCheck() {
+        self.waitCheck = nil
+        guard let context = self.context else { return }
+        switch self.wait.checkRan(now: context.eventLoop.now) {
+        case .nothing:
+            break
+        case .checkAgain(let deadline):
+            self.scheduleWaitCheck(deadline)
+        case .closeIdleConnection:
+            context.close(promise: nil)
+        case .headTimedOut:
+            // Whatever else of the head comes is not read: the connection closes after the page.
+            self.requestParser.abandon()
+            self.unparsedClientBytes = nil
+            self.machine.requestFailed()
+            self.record = ExchangeRecord(method: "NONE", url: "error:request-timeout", client: self.clientIP)
+            self.writeLocalPage(
+                .requestTimeout, reason: "the request head did not arrive in time", url: "", closeAfter: true)
+        }
+    }
+}
