@@ -75,21 +75,26 @@ extension ByteWriter {
     /// A log field with spaces and control characters escaped (`%20`), so one entry stays one
     /// line of space-separated fields whatever the client sent; `-` when empty.
     mutating func field(_ value: String) {
-        var value = value
-        value.withUTF8 { bytes in
-            if bytes.isEmpty {
-                self.byte(UInt8(ascii: "-"))
-            } else if !bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
-                self.bytes(bytes)
-            } else {
-                for byte in bytes {
-                    if byte <= 0x20 || byte == 0x7F {
-                        self.byte(UInt8(ascii: "%"))
-                        self.byte(Self.hexDigits.utf8Start[Int(byte >> 4)])
-                        self.byte(Self.hexDigits.utf8Start[Int(byte & 0xF)])
-                    } else {
-                        self.byte(byte)
-                    }
+        // A native string is read in place (no copy of it, as `withUTF8` on a `var` would be).
+        if value.utf8.withContiguousStorageIfAvailable({ self.escaped($0) }) == nil {
+            var copy = value
+            copy.withUTF8 { self.escaped($0) }
+        }
+    }
+
+    private mutating func escaped(_ bytes: UnsafeBufferPointer<UInt8>) {
+        if bytes.isEmpty {
+            self.byte(UInt8(ascii: "-"))
+        } else if !bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
+            self.bytes(bytes)
+        } else {
+            for byte in bytes {
+                if byte <= 0x20 || byte == 0x7F {
+                    self.byte(UInt8(ascii: "%"))
+                    self.byte(Self.hexDigits.utf8Start[Int(byte >> 4)])
+                    self.byte(Self.hexDigits.utf8Start[Int(byte & 0xF)])
+                } else {
+                    self.byte(byte)
                 }
             }
         }

@@ -28,6 +28,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     let logger: Logger
     var machine: ExchangeStateMachine
     var context: ChannelHandlerContext?
+    /// The channel's allocator, read once (`context.channel.allocator` goes through the
+    /// pipeline and the channel's existential on every use).
+    var allocator = ByteBufferAllocator()
 
     let clientAllowed: Bool
     let clientIP: String
@@ -113,6 +116,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.allocator = context.channel.allocator
         self.awaitRequest()
     }
 
@@ -364,8 +368,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             origin.handler.expectResponse(requestWasHEAD: plan.method == .HEAD)
             origin.handler.writeRequestHead(capacity: 512) { OriginRequestSerializer.head(plan, into: &$0) }
             self.requestChunker.begin(chunked: plan.requestFraming == .chunked)
-            for buffer in body { self.sendBodyPart(buffer, to: origin.handler, allocator: context.channel.allocator) }
-            if end, let last = self.requestChunker.end(allocator: context.channel.allocator) {
+            for buffer in body { self.sendBodyPart(buffer, to: origin.handler, allocator: self.allocator) }
+            if end, let last = self.requestChunker.end(allocator: self.allocator) {
                 origin.handler.write(last)
             }
             self.flushOrigin(origin.handler)
@@ -376,18 +380,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             guard let origin = self.origin else { return }
             // An upload in progress is activity: the origin is not silent, it is listening.
             origin.handler.noteActivity()
-            self.sendBodyPart(buffer, to: origin.handler, allocator: context.channel.allocator)
+            self.sendBodyPart(buffer, to: origin.handler, allocator: self.allocator)
             self.flushOrigin(origin.handler)
         case .sendEnd:
             guard let origin = self.origin else { return }
-            if let last = self.requestChunker.end(allocator: context.channel.allocator) { origin.handler.write(last) }
+            if let last = self.requestChunker.end(allocator: self.allocator) { origin.handler.write(last) }
             self.flushOrigin(origin.handler)
         case .writeInformational(let plan):
             // HTTP/1.0 clients know nothing of 1xx responses; one that got its 100 Continue
             // from the proxy already does not get the origin's.
             if self.record.clientVersion.minor >= 1 && !(self.sentContinue && plan.head.status == 100) {
                 context.writeAndFlush(
-                    Self.wrapOutboundOut(ResponseSerializer.encode(plan, allocator: context.channel.allocator)),
+                    Self.wrapOutboundOut(ResponseSerializer.encode(plan, allocator: self.allocator)),
                     promise: nil)
             }
         case .writeResponseHead(let plan):
@@ -404,12 +408,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             {
                 // A small body most likely came in the same read: it joins its head.
                 var buffer = self.responseBuffer.take(
-                    capacity: ResponseSerializer.capacity(for: plan) + Int(length), allocator: context.channel.allocator
+                    capacity: ResponseSerializer.capacity(for: plan) + Int(length), allocator: self.allocator
                 )
                 self.serializer.head(plan, into: &buffer)
                 self.heldResponse = buffer
             } else {
-                let bytes = self.serializer.head(plan, allocator: context.channel.allocator)
+                let bytes = self.serializer.head(plan, allocator: self.allocator)
                 context.write(Self.wrapOutboundOut(bytes), promise: nil)
             }
         case .writeResponseBody(var buffer):
@@ -419,7 +423,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 self.heldResponse!.writeBuffer(&buffer)
                 return
             }
-            if let prefix = self.serializer.chunkPrefix(for: buffer, allocator: context.channel.allocator) {
+            if let prefix = self.serializer.chunkPrefix(for: buffer, allocator: self.allocator) {
                 context.write(Self.wrapOutboundOut(prefix), promise: nil)
             }
             context.write(Self.wrapOutboundOut(buffer), promise: nil)
@@ -535,7 +539,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         self.logExchange(action: nil)
         self.clientNeedsFlush = false
-        let last = self.serializer.end(allocator: context.channel.allocator)
+        let last = self.serializer.end(allocator: self.allocator)
         if keepClient && !self.closeWhenIdle {
             if let last { context.write(Self.wrapOutboundOut(last), promise: nil) }
             context.flush()
@@ -553,7 +557,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     // MARK: local answers
 
     func writeLocalPage(_ page: LocalPage, reason: String, url: String, closeAfter: Bool) {
-        guard let context = self.context else { return }
+        guard self.context != nil else { return }
         let requestID = "\(self.clientIP)-\(ObjectIdentifier(self).hashValue & 0xFFFF_FFFF)-\(self.requestCounter)"
         var values = PageValues(
             status: 0, title: "", reason: reason, url: url, client: self.clientIP, requestID: requestID)
@@ -563,7 +567,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             snapshot = outcome.snapshot
         }
         let (head, body) = self.environment.localResponse(
-            page, values: values, snapshot: snapshot, closeAfter: closeAfter, allocator: context.channel.allocator)
+            page, values: values, snapshot: snapshot, closeAfter: closeAfter, allocator: self.allocator)
         self.record.status = Int(page.status.code)
         self.record.action = page.status == .forbidden ? "TCP_DENIED" : "NONE_NONE"
         self.record.contentType = "text/html"
@@ -574,7 +578,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         guard let context = self.context else { return }
         self.record.bytes += body.readableBytes
         self.logExchange(action: nil)
-        var bytes = ResponseSerializer.encode(head, allocator: context.channel.allocator)
+        var bytes = ResponseSerializer.encode(head, allocator: self.allocator)
         if self.record.method != "HEAD" { bytes.writeImmutableBuffer(body) }
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let channel = context.channel

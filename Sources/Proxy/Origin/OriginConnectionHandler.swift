@@ -55,7 +55,13 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         IPAddress128($0)?.description
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        self.allocator = context.channel.allocator
+    }
+
+    /// The channel's allocator, read once.
+    private var allocator = ByteBufferAllocator()
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.disarmTimeout()
@@ -68,7 +74,7 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Writes a request head that `fill` writes into a buffer of at least `capacity` bytes.
     func writeRequestHead(capacity: Int, _ fill: (inout ByteBuffer) -> Void) {
         guard let context = self.context else { return }
-        var buffer = self.requestHeadBuffer.take(capacity: capacity, allocator: context.channel.allocator)
+        var buffer = self.requestHeadBuffer.take(capacity: capacity, allocator: self.allocator)
         fill(&buffer)
         context.write(Self.wrapOutboundOut(buffer), promise: nil)
         self.requestHeadBuffer.keep(buffer)

@@ -27,8 +27,11 @@ struct ByteWriter {
     }
 
     mutating func text(_ value: String) {
-        var value = value
-        value.withUTF8 { self.bytes($0) }
+        // A native string is read in place (no copy of it, as `withUTF8` on a `var` would be).
+        if value.utf8.withContiguousStorageIfAvailable({ self.bytes($0) }) == nil {
+            var copy = value
+            copy.withUTF8 { self.bytes($0) }
+        }
     }
 
     mutating func text(_ value: StaticString) {
