@@ -8,7 +8,7 @@ extension ClientConnectionHandler: ResponseStreamSink {
     /// is a response they can see (not a 101 switch, and only to a forwarded request).
     func startResponseAdaptation(_ head: OriginResponseHead) -> Bool {
         guard let services = self.icapServices, !services.responseClients.isEmpty, head.status != 101,
-            case .forwarding(let plan, _, .awaitingHead) = self.machine.state
+            case .forwarding(_, responseStarted: false) = self.machine.state, let plan = self.machine.planInFlight
         else { return false }
         let requestWasHEAD = plan.method == .HEAD
         self.originResponseFraming = head.fields.responseFraming(status: head.status, requestWasHEAD: requestWasHEAD)
@@ -45,7 +45,7 @@ extension ClientConnectionHandler: ResponseStreamSink {
         self.origin = nil
         origin.handler.delegate = nil
         var requestComplete = false
-        if case .forwarding(_, let complete, _) = self.machine.state { requestComplete = complete }
+        if case .forwarding(let complete, _) = self.machine.state { requestComplete = complete }
         if self.originResponseReusable && requestComplete {
             self.pool.release(origin.channel, handler: origin.handler, key: origin.key)
         } else {

@@ -302,13 +302,13 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         switch self.machine.state {
         case .idle, .answeredLocally, .closed:
             return true
-        case .adapting(_, let requestComplete):
+        case .adapting(let requestComplete):
             // Adapted whole: a CONNECT or a bodiless request, whose end may still be read.
             // (A body streams to the services, gated by `requestStages` instead.)
             return !requestComplete
         case .connecting, .tunnelling:
             return false
-        case .forwarding(_, let requestComplete, _):
+        case .forwarding(let requestComplete, _):
             return requestComplete || (self.origin?.channel.isWritable ?? false)
         }
     }
@@ -329,7 +329,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     var isAwaitingResponseHead: Bool {
         switch self.machine.state {
-        case .adapting, .connecting, .forwarding(_, _, .awaitingHead): return true
+        case .adapting, .connecting, .forwarding(_, responseStarted: false): return true
         default: return false
         }
     }

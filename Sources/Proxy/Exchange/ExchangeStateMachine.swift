@@ -5,30 +5,31 @@ import NIOHTTP1
 /// or local answer → response → idle again (keep-alive) or close.
 ///
 /// Pure: the `ClientConnectionHandler` feeds it events and carries out the returned actions.
+///
+/// The states carry flags only. What the exchange in flight is working on (its plan, the
+/// response's plan, body parts waiting for the origin, a disposition parked while the REQMOD
+/// services look at it) is kept beside the state, so a transition copies and releases nothing.
 struct ExchangeStateMachine {
-    enum State {
+    enum State: Equatable {
         /// Waiting for the next request head.
         case idle
         /// The head was planned and allowed; the remote REQMOD services are being asked about
         /// it (a body streams to them outside the machine, and back in once they are done).
         /// `requestComplete`: the client's end came (a bodiless request's, while it waits).
-        case adapting(RequestDisposition, requestComplete: Bool)
-        /// The head was planned; an origin connection is being leased or opened. Body parts
-        /// that arrive meanwhile wait here.
-        case connecting(ForwardPlan, pendingBody: [ByteBuffer], requestComplete: Bool)
-        /// The request goes to the origin; the response comes back.
-        case forwarding(ForwardPlan, requestComplete: Bool, response: ResponseProgress)
+        /// The planned disposition is parked meanwhile.
+        case adapting(requestComplete: Bool)
+        /// The head was planned (`planInFlight`); an origin connection is being leased or
+        /// opened. Body parts that arrive meanwhile wait in `pendingBody`.
+        case connecting(requestComplete: Bool)
+        /// The request goes to the origin; the response comes back. Once its head came
+        /// (`responseStarted`), `responsePlan` says how it goes on to the client.
+        case forwarding(requestComplete: Bool, responseStarted: Bool)
         /// A local answer is being written. The exchange is over once the answer is written and
         /// the request has ended; with `closeAfter` the connection closes instead.
         case answeredLocally(requestComplete: Bool, responseWritten: Bool, closeAfter: Bool)
         /// CONNECT: waiting for the target, then the connection stops being HTTP.
         case tunnelling
         case closed
-    }
-
-    enum ResponseProgress {
-        case awaitingHead
-        case streaming(ResponsePlan)
     }
 
     enum Action {
@@ -62,6 +63,14 @@ struct ExchangeStateMachine {
     }
 
     private(set) var state: State = .idle
+    /// The plan of the request being forwarded: set while `connecting` and `forwarding`.
+    private(set) var planInFlight: ForwardPlan?
+    /// How the response goes to the client: set while `forwarding` once its head came.
+    private(set) var responsePlan: ResponsePlan?
+    /// Body parts that came while `connecting`.
+    private var pendingBody: [ByteBuffer] = []
+    /// The planned disposition, while `adapting`.
+    private var parkedDisposition: RequestDisposition?
     private let maxRequestBodyBytes: Int64
     private var requestBodyBytes: Int64 = 0
     private let via: ViaEntries
@@ -71,12 +80,14 @@ struct ExchangeStateMachine {
         self.via = ViaEntries(name: viaName)
     }
 
-    /// The plan of the request being forwarded, if any.
-    var planInFlight: ForwardPlan? {
-        switch self.state {
-        case .connecting(let plan, _, _), .forwarding(let plan, _, _): return plan
-        default: return nil
-        }
+    /// Leaves the exchange in flight for `state` (not `connecting` or `forwarding`): what it
+    /// was working on goes.
+    private mutating func leaveExchange(for state: State) {
+        self.state = state
+        self.planInFlight = nil
+        self.responsePlan = nil
+        if !self.pendingBody.isEmpty { self.pendingBody = [] }
+        self.parkedDisposition = nil
     }
 
     var isIdle: Bool {
@@ -93,12 +104,13 @@ struct ExchangeStateMachine {
         _ disposition: RequestDisposition, unreadBytesMayFollow: Bool, adapt: Bool = false
     ) -> Action {
         guard case .idle = self.state else {
-            self.state = .closed
+            self.leaveExchange(for: .closed)
             return .abort(closeOrigin: true)
         }
         self.requestBodyBytes = 0
         if adapt {
-            self.state = .adapting(disposition, requestComplete: false)
+            self.state = .adapting(requestComplete: false)
+            self.parkedDisposition = disposition
             return .adaptRequest
         }
         return self.begin(disposition, unreadBytesMayFollow: unreadBytesMayFollow, requestComplete: false)
@@ -110,7 +122,8 @@ struct ExchangeStateMachine {
     mutating func adaptationFinished(
         _ replacement: RequestDisposition?, body: [ByteBuffer]? = nil, unreadBytesMayFollow: Bool
     ) -> Action {
-        guard case .adapting(let original, let complete) = self.state else { return .none }
+        guard case .adapting(let complete) = self.state, let original = self.parkedDisposition else { return .none }
+        self.parkedDisposition = nil
         return self.begin(
             replacement ?? original, unreadBytesMayFollow: unreadBytesMayFollow, requestComplete: complete,
             pendingBody: body ?? [])
@@ -120,18 +133,19 @@ struct ExchangeStateMachine {
     /// streaming to them): a 503 page while nothing of the response went out, else a close.
     mutating func requestAdaptationFailed(reason: String, unreadBytesMayFollow: Bool) -> Action {
         switch self.state {
-        case .adapting(let disposition, let complete):
+        case .adapting(let complete):
             var url = ""
-            if case .forward(let plan) = disposition { url = plan.target.absoluteURL }
+            if case .forward(let plan) = self.parkedDisposition { url = plan.target.absoluteURL }
+            self.parkedDisposition = nil
             return self.begin(
                 .reject(.serviceUnavailable, reason: reason, url: url), unreadBytesMayFollow: unreadBytesMayFollow,
                 requestComplete: complete)
-        case .connecting(let plan, _, _), .forwarding(let plan, _, .awaitingHead):
-            self.state = .answeredLocally(requestComplete: false, responseWritten: false, closeAfter: true)
-            return .respondLocally(
-                .serviceUnavailable, reason: reason, url: plan.target.absoluteURL, closeAfter: true)
-        case .forwarding(_, _, .streaming):
-            self.state = .closed
+        case .connecting, .forwarding(_, responseStarted: false):
+            let url = self.planInFlight?.target.absoluteURL ?? ""
+            self.leaveExchange(for: .answeredLocally(requestComplete: false, responseWritten: false, closeAfter: true))
+            return .respondLocally(.serviceUnavailable, reason: reason, url: url, closeAfter: true)
+        case .forwarding(_, responseStarted: true):
+            self.leaveExchange(for: .closed)
             return .abort(closeOrigin: true)
         default:
             return .none
@@ -144,7 +158,9 @@ struct ExchangeStateMachine {
     ) -> Action {
         switch disposition {
         case .forward(let plan):
-            self.state = .connecting(plan, pendingBody: pendingBody, requestComplete: requestComplete)
+            self.state = .connecting(requestComplete: requestComplete)
+            self.planInFlight = plan
+            self.pendingBody = pendingBody
             return .connectOrigin(plan, fresh: false)
         case .tunnel(let target):
             self.state = .tunnelling
@@ -167,29 +183,21 @@ struct ExchangeStateMachine {
         self.requestBodyBytes += Int64(buffer.readableBytes)
         let tooLarge = self.maxRequestBodyBytes > 0 && self.requestBodyBytes > self.maxRequestBodyBytes
         switch self.state {
-        case .connecting(let plan, var pending, let complete):
-            if tooLarge {
-                self.state = .answeredLocally(requestComplete: false, responseWritten: false, closeAfter: true)
-                return .respondLocally(
-                    .payloadTooLarge, reason: "the request body is larger than \(self.maxRequestBodyBytes) bytes",
-                    url: plan.target.absoluteURL, closeAfter: true)
-            }
-            pending.append(buffer)
-            self.state = .connecting(plan, pendingBody: pending, requestComplete: complete)
+        case .connecting where !tooLarge:
+            self.pendingBody.append(buffer)
             return .none
-        case .forwarding(let plan, let complete, let response):
-            if tooLarge {
-                if case .awaitingHead = response {
-                    self.state = .answeredLocally(requestComplete: false, responseWritten: false, closeAfter: true)
-                    return .respondLocally(
-                        .payloadTooLarge, reason: "the request body is larger than \(self.maxRequestBodyBytes) bytes",
-                        url: plan.target.absoluteURL, closeAfter: true)
-                }
-                self.state = .closed
-                return .abort(closeOrigin: true)
-            }
-            if complete { return .none }
-            return .sendBody(buffer)
+        case .forwarding(let complete, _) where !tooLarge:
+            return complete ? .none : .sendBody(buffer)
+        case .connecting, .forwarding(_, responseStarted: false):
+            // Too large, and nothing of the response went out yet: a 413 page.
+            let url = self.planInFlight?.target.absoluteURL ?? ""
+            self.leaveExchange(for: .answeredLocally(requestComplete: false, responseWritten: false, closeAfter: true))
+            return .respondLocally(
+                .payloadTooLarge, reason: "the request body is larger than \(self.maxRequestBodyBytes) bytes",
+                url: url, closeAfter: true)
+        case .forwarding(_, responseStarted: true):
+            self.leaveExchange(for: .closed)
+            return .abort(closeOrigin: true)
         case .idle, .adapting, .answeredLocally, .tunnelling, .closed:
             return .none
         }
@@ -197,14 +205,14 @@ struct ExchangeStateMachine {
 
     mutating func requestEnd() -> Action {
         switch self.state {
-        case .adapting(let disposition, _):
-            self.state = .adapting(disposition, requestComplete: true)
+        case .adapting:
+            self.state = .adapting(requestComplete: true)
             return .none
-        case .connecting(let plan, let pending, _):
-            self.state = .connecting(plan, pendingBody: pending, requestComplete: true)
+        case .connecting:
+            self.state = .connecting(requestComplete: true)
             return .none
-        case .forwarding(let plan, _, let response):
-            self.state = .forwarding(plan, requestComplete: true, response: response)
+        case .forwarding(_, let responseStarted):
+            self.state = .forwarding(requestComplete: true, responseStarted: responseStarted)
             return .sendEnd
         case .answeredLocally(_, let written, let closeAfter):
             if written && !closeAfter {
@@ -237,20 +245,23 @@ struct ExchangeStateMachine {
     // MARK: origin events
 
     mutating func originConnected() -> Action {
-        guard case .connecting(let plan, let pending, let complete) = self.state else { return .none }
-        self.state = .forwarding(plan, requestComplete: complete, response: .awaitingHead)
-        return .sendRequest(plan, body: pending, end: complete)
+        guard case .connecting(let complete) = self.state, let plan = self.planInFlight else { return .none }
+        self.state = .forwarding(requestComplete: complete, responseStarted: false)
+        var body: [ByteBuffer] = []
+        swap(&body, &self.pendingBody)
+        return .sendRequest(plan, body: body, end: complete)
     }
 
     mutating func originConnectFailed(_ error: OriginConnectError) -> Action {
-        guard case .connecting(let plan, _, let complete) = self.state else { return .none }
-        self.state = .answeredLocally(requestComplete: complete, responseWritten: false, closeAfter: !complete)
+        guard case .connecting(let complete) = self.state, let plan = self.planInFlight else { return .none }
+        self.leaveExchange(
+            for: .answeredLocally(requestComplete: complete, responseWritten: false, closeAfter: !complete))
         return .respondLocally(error.page, reason: error.detail, url: plan.target.absoluteURL, closeAfter: !complete)
     }
 
     mutating func responseHead(_ head: OriginResponseHead) -> Action {
-        guard case .forwarding(let plan, let complete, .awaitingHead) = self.state else {
-            self.state = .closed
+        guard case .forwarding(let complete, responseStarted: false) = self.state, let plan = self.planInFlight else {
+            self.leaveExchange(for: .closed)
             return .abort(closeOrigin: true)
         }
         if head.status < 200 && head.status != 101 {
@@ -260,21 +271,25 @@ struct ExchangeStateMachine {
         let response = ResponsePlanner.plan(head, for: plan, via: self.via)
         if head.status == 101 && !response.switchesProtocols {
             // Nothing asked for a new protocol: what follows cannot be read as HTTP.
-            self.state = .answeredLocally(requestComplete: complete, responseWritten: false, closeAfter: !complete)
+            self.leaveExchange(
+                for: .answeredLocally(requestComplete: complete, responseWritten: false, closeAfter: !complete))
             return .respondLocally(
                 .originUnreachable, reason: "the origin switched protocols though the request did not ask to",
                 url: plan.target.absoluteURL, closeAfter: !complete)
         }
         if response.switchesProtocols {
-            self.state = .tunnelling
+            self.leaveExchange(for: .tunnelling)
             return .switchToTunnel(response)
         }
-        self.state = .forwarding(plan, requestComplete: complete, response: .streaming(response))
+        self.state = .forwarding(requestComplete: complete, responseStarted: true)
+        self.responsePlan = response
         return .writeResponseHead(response)
     }
 
     mutating func responseBody(_ buffer: ByteBuffer) -> Action {
-        guard case .forwarding(_, _, .streaming(let response)) = self.state else { return .none }
+        guard case .forwarding(_, responseStarted: true) = self.state, let response = self.responsePlan else {
+            return .none
+        }
         // A response without a body (to HEAD, a 204, a 304) gets none, whatever a RESPMOD
         // service sent along: bytes there would be read as the next response.
         guard response.clientFraming != .none else { return .none }
@@ -282,30 +297,33 @@ struct ExchangeStateMachine {
     }
 
     mutating func responseEnd() -> Action {
-        guard case .forwarding(_, let complete, .streaming(let response)) = self.state else { return .none }
+        guard case .forwarding(let complete, responseStarted: true) = self.state, let response = self.responsePlan
+        else { return .none }
         // An origin that answered before reading the whole request body cannot be reused, and
         // the client's unsent body would be mistaken for its next request.
         let keepClient = response.keepClientAlive && complete
-        self.state = keepClient ? .idle : .closed
+        self.leaveExchange(for: keepClient ? .idle : .closed)
         return .finishResponse(reuseOrigin: response.originReusable && complete, keepClient: keepClient)
     }
 
     /// The origin connection closed or failed before the response was complete.
     mutating func originEnded(error: (any Error)?) -> Action {
         switch self.state {
-        case .forwarding(let plan, let complete, .awaitingHead):
+        case .forwarding(let complete, responseStarted: false):
             let page: LocalPage = error is OriginTimeoutError ? .originTimeout : .originUnreachable
             let reason = error.map { "\($0)" } ?? "the origin closed the connection without answering"
-            self.state = .answeredLocally(requestComplete: complete, responseWritten: false, closeAfter: !complete)
-            return .respondLocally(page, reason: reason, url: plan.target.absoluteURL, closeAfter: !complete)
-        case .forwarding(_, let complete, .streaming(let response)):
-            if error == nil && response.originFraming == .untilClose {
+            let url = self.planInFlight?.target.absoluteURL ?? ""
+            self.leaveExchange(
+                for: .answeredLocally(requestComplete: complete, responseWritten: false, closeAfter: !complete))
+            return .respondLocally(page, reason: reason, url: url, closeAfter: !complete)
+        case .forwarding(let complete, responseStarted: true):
+            if error == nil, let response = self.responsePlan, response.originFraming == .untilClose {
                 // Read-until-close: the close is the end of the body.
                 let keepClient = response.keepClientAlive && complete
-                self.state = keepClient ? .idle : .closed
+                self.leaveExchange(for: keepClient ? .idle : .closed)
                 return .finishResponse(reuseOrigin: false, keepClient: keepClient)
             }
-            self.state = .closed
+            self.leaveExchange(for: .closed)
             return .abort(closeOrigin: true)
         case .idle, .adapting, .connecting, .answeredLocally, .tunnelling, .closed:
             return .none
@@ -316,12 +334,13 @@ struct ExchangeStateMachine {
     /// gets a 503 page, after it the connection closes (the response cannot complete).
     mutating func responseAdaptationFailed(reason: String) -> Action {
         switch self.state {
-        case .forwarding(let plan, let complete, .awaitingHead):
-            self.state = .answeredLocally(requestComplete: complete, responseWritten: false, closeAfter: !complete)
-            return .respondLocally(
-                .serviceUnavailable, reason: reason, url: plan.target.absoluteURL, closeAfter: !complete)
-        case .forwarding(_, _, .streaming):
-            self.state = .closed
+        case .forwarding(let complete, responseStarted: false):
+            let url = self.planInFlight?.target.absoluteURL ?? ""
+            self.leaveExchange(
+                for: .answeredLocally(requestComplete: complete, responseWritten: false, closeAfter: !complete))
+            return .respondLocally(.serviceUnavailable, reason: reason, url: url, closeAfter: !complete)
+        case .forwarding(_, responseStarted: true):
+            self.leaveExchange(for: .closed)
             return .abort(closeOrigin: true)
         default:
             return .none
@@ -331,12 +350,12 @@ struct ExchangeStateMachine {
     /// A reused pooled connection closed before answering (the origin timed it out just as we
     /// sent): a request without a body is safe to send again on a fresh connection.
     mutating func retryOnFreshConnection() -> Action {
-        guard case .forwarding(let plan, true, .awaitingHead) = self.state, plan.requestFraming == .none,
-            Self.isIdempotent(plan.method)
+        guard case .forwarding(requestComplete: true, responseStarted: false) = self.state,
+            let plan = self.planInFlight, plan.requestFraming == .none, Self.isIdempotent(plan.method)
         else {
             return .none
         }
-        self.state = .connecting(plan, pendingBody: [], requestComplete: true)
+        self.state = .connecting(requestComplete: true)
         return .connectOrigin(plan, fresh: true)
     }
 
@@ -351,17 +370,17 @@ struct ExchangeStateMachine {
     /// The request was found malformed (or too slow) after its head: the connection is
     /// answered with a page and closed, and nothing more goes to any origin.
     mutating func requestFailed() {
-        self.state = .closed
+        self.leaveExchange(for: .closed)
     }
 
     /// The client went away: whatever is in flight is abandoned.
     mutating func clientClosed() -> Action {
         switch self.state {
         case .connecting, .forwarding:
-            self.state = .closed
+            self.leaveExchange(for: .closed)
             return .abort(closeOrigin: true)
         default:
-            self.state = .closed
+            self.leaveExchange(for: .closed)
             return .none
         }
     }

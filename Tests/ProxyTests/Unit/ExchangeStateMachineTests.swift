@@ -185,6 +185,51 @@ struct ExchangeStateMachineTests {
         #expect(close)
     }
 
+    @Test func bodyOverTheLimitWhileConnectingGets413ForThePlannedURL() {
+        var machine = self.machine(maxBody: 4)
+        _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: true)
+        _ = machine.requestBody(self.buffer("123"))
+        guard case .respondLocally(let page, _, let url, let close) = machine.requestBody(self.buffer("45")) else {
+            Issue.record("expected 413"); return
+        }
+        #expect(page == .payloadTooLarge)
+        #expect(url == self.plan.target.absoluteURL)
+        #expect(close)
+        // The exchange let go of its plan; the origin connecting meanwhile gets nothing to send.
+        #expect(machine.planInFlight == nil)
+        guard case .none = machine.originConnected() else { Issue.record("nothing should be sent"); return }
+    }
+
+    @Test func bodyOverTheLimitAfterTheResponseStartedCloses() {
+        var machine = self.machine(maxBody: 4)
+        _ = machine.requestHead(.forward(self.plan), unreadBytesMayFollow: true)
+        _ = machine.originConnected()
+        _ = machine.requestBody(self.buffer("12"))
+        _ = machine.responseHead(self.okHead())
+        guard case .abort(let closeOrigin) = machine.requestBody(self.buffer("345")) else {
+            Issue.record("expected an abort"); return
+        }
+        #expect(closeOrigin)
+        #expect(machine.state == .closed)
+    }
+
+    @Test func aFinishedExchangeKeepsNoPlan() {
+        var machine = self.machine()
+        let get = ForwardPlan.fixture(method: .GET)
+        _ = machine.requestHead(.forward(get), unreadBytesMayFollow: false)
+        _ = machine.requestEnd()
+        _ = machine.originConnected()
+        _ = machine.responseHead(self.okHead())
+        #expect(machine.planInFlight === get)
+        #expect(machine.responsePlan != nil)
+        guard case .finishResponse(let reuseOrigin, let keepClient) = machine.responseEnd() else {
+            Issue.record("expected finishResponse"); return
+        }
+        #expect(reuseOrigin && keepClient)
+        #expect(machine.state == .idle)
+        #expect(machine.planInFlight == nil && machine.responsePlan == nil)
+    }
+
     @Test func aStalePooledConnectionIsRetriedOnlyForBodilessRequests() {
         let getPlan = ForwardPlan.fixture(method: .GET)
         var machine = self.machine()
