@@ -43,7 +43,7 @@ extension ClientConnectionHandler: ResponseStreamSink {
     func releaseOriginAfterItsResponse() {
         guard let origin = self.origin else { return }
         self.origin = nil
-        origin.handler.delegate = nil
+        origin.handler.detach()
         var requestComplete = false
         if case .forwarding(let complete, _) = self.machine.state { requestComplete = complete }
         if self.originResponseReusable && requestComplete {

@@ -2,11 +2,12 @@ import NIOCore
 
 // The client's idle and header timeouts, between exchanges (see `ClientWait`).
 extension ClientConnectionHandler {
-    /// No exchange runs now: the next request is awaited, or the rest of a head that began.
-    func awaitRequest() {
+    /// No exchange runs now (since `now`, if the caller has read the clock): the next request
+    /// is awaited, or the rest of a head that began.
+    func awaitRequest(now: NIODeadline? = nil) {
         guard let context = self.context else { return }
         let headBegun = self.requestParser.isReadingHead && (self.unparsedClientBytes?.readableBytes ?? 0) > 0
-        self.scheduleWaitCheck(self.wait.awaitRequest(now: context.eventLoop.now, headBegun: headBegun))
+        self.scheduleWaitCheck(self.wait.awaitRequest(now: now ?? context.eventLoop.now, headBegun: headBegun))
     }
 
     /// After a read: a head that began in it but did not end starts the header timeout.

@@ -478,7 +478,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         self.record.action = "TCP_MISS"
         let key = OriginPool.Key(host: plan.connectHost, port: plan.connectPort)
         if !fresh, let (channel, handler) = self.pool.lease(key, now: self.record.start) {
-            self.attachOrigin(channel: channel, handler: handler, key: key, reused: true)
+            // Leased as the request started: its clock reading serves the origin's read timeout.
+            self.attachOrigin(channel: channel, handler: handler, key: key, reused: true, now: self.record.start)
             self.perform(self.machine.originConnected())
             return
         }
@@ -496,7 +497,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                     channel.close(promise: nil)
                     return
                 }
-                this.attachOrigin(channel: channel, handler: handler, key: key, reused: false)
+                this.attachOrigin(
+                    channel: channel, handler: handler, key: key, reused: false, now: channel.eventLoop.now)
                 this.perform(this.machine.originConnected())
             case .failure(let error):
                 let connectError =
@@ -506,21 +508,25 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
-    func attachOrigin(channel: any Channel, handler: OriginConnectionHandler, key: OriginPool.Key, reused: Bool) {
+    func attachOrigin(
+        channel: any Channel, handler: OriginConnectionHandler, key: OriginPool.Key, reused: Bool, now: NIODeadline
+    ) {
         self.origin = (channel, handler, key, reused)
         self.record.peer = handler.peerDescription
-        handler.delegate = self
+        handler.attach(self, now: now)
     }
 
     /// Drops the origin connection of the exchange in flight (it is in an unknown state).
     func abandonOrigin() {
         guard let origin = self.origin else { return }
         self.origin = nil
-        origin.handler.delegate = nil
+        origin.handler.detach()
         origin.channel.close(promise: nil)
     }
 
     func finishResponse(reuseOrigin: Bool, keepClient: Bool, context: ChannelHandlerContext) {
+        // One clock reading for the pool, the log and the idle timeout.
+        let now = context.eventLoop.now
         // An adapted response can end before the origin's (a block page for a download): an
         // origin still attached then is mid-response, and goes.
         let reuseOrigin = reuseOrigin && self.responseStages.isEmpty
@@ -530,20 +536,20 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         self.endAdaptations()
         if let origin = self.origin {
             self.origin = nil
-            origin.handler.delegate = nil
+            origin.handler.detach()
             if reuseOrigin {
-                self.pool.release(origin.channel, handler: origin.handler, key: origin.key)
+                self.pool.release(origin.channel, handler: origin.handler, key: origin.key, now: now)
             } else {
                 origin.channel.close(promise: nil)
             }
         }
-        self.logExchange(action: nil)
+        self.logExchange(action: nil, now: now)
         self.clientNeedsFlush = false
         let last = self.serializer.end(allocator: self.allocator)
         if keepClient && !self.closeWhenIdle {
             if let last { context.write(Self.wrapOutboundOut(last), promise: nil) }
             context.flush()
-            self.awaitRequest()
+            self.awaitRequest(now: now)
             self.drainPipelined()
             self.resumeClientReadIfPossible()
         } else {
@@ -594,10 +600,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     // MARK: access log
 
-    func logExchange(action: String?) {
+    func logExchange(action: String?, now: NIODeadline = .now()) {
         guard !self.record.logged else { return }
         self.record.logged = true
-        self.accessLog.record(self.record.entry(action: action))
+        self.accessLog.record(self.record.entry(action: action, now: now))
     }
 }
 

@@ -47,10 +47,11 @@ struct ExchangeRecord {
         self.clientVersion = head.version
     }
 
-    func entry(action: String?) -> AccessLogEntry {
+    /// The log entry of the exchange, ended at `now`.
+    func entry(action: String?, now: NIODeadline = .now()) -> AccessLogEntry {
         AccessLogEntry(
             startMillis: self.startMillis,
-            elapsedMillis: (NIODeadline.now() - self.start).nanoseconds / 1_000_000,
+            elapsedMillis: (now - self.start).nanoseconds / 1_000_000,
             client: self.client, action: action ?? self.action, status: self.status, bytes: self.bytes,
             method: self.method, url: self.url, peer: self.peer, contentType: self.contentType, policy: self.policy)
     }

@@ -39,10 +39,19 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// whenever it lets the connection go, and a close, failure or read timeout drops it here.
     /// (A weak reference would give every client handler a side table, and every retain and
     /// release of it would take the runtime's slow path, several times per request.)
-    var delegate: (any OriginConnectionDelegate)? {
-        didSet {
-            if self.delegate != nil { self.armTimeout() }
-        }
+    private(set) var delegate: (any OriginConnectionDelegate)?
+
+    /// An exchange takes the connection at `now` (its clock reading, not one more): the read
+    /// timeout counts from then.
+    func attach(_ delegate: any OriginConnectionDelegate, now: NIODeadline) {
+        self.delegate = delegate
+        self.lastActivity = now
+        self.armTimeout()
+    }
+
+    /// The exchange lets the connection go (back to the pool, or to be closed).
+    func detach() {
+        self.delegate = nil
     }
 
     init(readTimeout: TimeAmount) {
@@ -203,7 +212,6 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Timers are lazy: one check per read-timeout period at most, which re-arms itself while
     /// the connection is leased and lapses once it is pooled. No request pays for a timer.
     private func armTimeout() {
-        self.noteActivity()
         guard self.timeoutTask == nil, let context = self.context else { return }
         self.scheduleTimeoutCheck(context: context, at: self.lastActivity + self.readTimeout)
     }

@@ -50,10 +50,11 @@ final class OriginPool {
         return nil
     }
 
-    /// Returns a connection whose last exchange completed cleanly.
-    func release(_ channel: any Channel, handler: OriginConnectionHandler, key: Key) {
+    /// Returns a connection whose last exchange completed cleanly (at `now`, the caller's clock
+    /// reading, or the loop's).
+    func release(_ channel: any Channel, handler: OriginConnectionHandler, key: Key, now: NIODeadline? = nil) {
         self.loop.assertInEventLoop()
-        handler.delegate = nil
+        handler.detach()
         let list: IdleList
         if let existing = self.idle[key] {
             list = existing
@@ -65,7 +66,7 @@ final class OriginPool {
             channel.close(promise: nil)
             return
         }
-        list.entries.append(Idle(channel: channel, handler: handler, since: self.loop.now))
+        list.entries.append(Idle(channel: channel, handler: handler, since: now ?? self.loop.now))
         if handler.onClose == nil {
             // Set once per connection: a close while idle removes it; while leased it finds
             // nothing, but an emptied list goes. The handler owns this closure, so it is alive
