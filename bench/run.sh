@@ -47,6 +47,8 @@
 #                    portcullis` first; 0 = never build (just skip)  [1]
 #   NGINX_WORKERS    nginx worker_processes, 0 = auto           [1]
 #   HAPROXY_THREADS  HAProxy nbthread                           [1]
+#   PORTCULLIS_THREADS  Portcullis event loops (--threads); empty = its
+#                    default, one per core                      [empty]
 #   BENCH_KEEP       1 = keep the temp work dir (configs, logs) [0]
 #   PORTCULLIS_DATA  data directory for Portcullis (e.g. one holding a
 #                    5-million-entry policy from bench/policy.sh); the
@@ -70,7 +72,7 @@ set -euo pipefail
 # --- Remember the exact command line (knobs that were explicitly set) ------
 
 KNOBS=(DURATION WARMUP THREADS CONNECTIONS LATENCY_SECONDS DOWNLOADS BENCH_ONLY PORTCULLIS_BIN PORTCULLIS_DATA
-       BENCH_BUILD NGINX_WORKERS HAPROXY_THREADS BENCH_KEEP)
+       BENCH_BUILD NGINX_WORKERS HAPROXY_THREADS PORTCULLIS_THREADS BENCH_KEEP)
 COMMAND_LINE=""
 for k in "${KNOBS[@]}"; do
     if [[ -n ${!k+x} ]]; then
@@ -645,6 +647,7 @@ start_portcullis_as() {
         --listen "$LOOPBACK:$port" \
         --data-dir "${PORTCULLIS_DATA:-$WORK/$dir}" \
         --connect-ports "$NGINX_PORT" \
+        ${PORTCULLIS_THREADS:+--threads "$PORTCULLIS_THREADS"} \
         --access-log "$( [[ $ACCESS_LOGS == on ]] && echo "$WORK/$dir/access.log" || echo off )" "$@"
     TARGET_PORT[$name]=$port
     wait_ready "$name" "$ORIGIN/1k" "http://$LOOPBACK:$port"
@@ -939,7 +942,7 @@ fi
     echo "- Machine: $(nproc) CPUs${CPU_MODEL:+ ($CPU_MODEL)}, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- Command: \`$COMMAND_LINE\`"
     echo "- wrk: -t$THREADS -c$CONNECTIONS -d${DURATION}s (after ${WARMUP}s warm-up), 1 KiB body, keep-alive; p99 over 1 connection: -t1 -c1 -d${LATENCY_SECONDS}s; downloads: median of $DOWNLOADS, MB = 10^6 bytes"
-    echo "- Servers: nginx worker_processes $NGINX_WORKERS, HAProxy nbthread $HAPROXY_THREADS, Squid workers 1, Portcullis threads = cores; access logs (Squid, Portcullis): $ACCESS_LOGS"
+    echo "- Servers: nginx worker_processes $NGINX_WORKERS, HAProxy nbthread $HAPROXY_THREADS, Squid workers 1, Portcullis threads ${PORTCULLIS_THREADS:-= cores}; access logs (Squid, Portcullis): $ACCESS_LOGS"
     echo "- Versions: $VERSIONS"
     echo
     print_row "${HEADERS[@]}"
