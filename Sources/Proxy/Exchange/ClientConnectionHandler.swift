@@ -293,6 +293,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     var mayReadClient: Bool {
         if !self.pipelined.isEmpty { return false }
+        // After an upgrade request the parser has stopped: until the origin answers, what the
+        // client sends would only pile up unparsed. It waits in the socket for the tunnel.
+        if case .stopped = self.requestParser.state { return false }
         if let first = self.requestStages.first, !self.clientBodyEnded { return first.mayTakeRequestBody }
         return self.machineMayReadClient
     }
