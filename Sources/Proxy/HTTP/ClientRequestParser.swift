@@ -112,10 +112,12 @@ struct ClientRequestParser {
         _ all: UnsafeRawBufferPointer
     ) -> Result<(HTTPRequestHead, HeadFields), ClientRequestError.Kind> {
         // request-line = method SP request-target SP HTTP-version
-        guard let firstNewline = all.firstIndex(of: UInt8(ascii: "\n")) else { return .failure(.badRequestLine) }
+        guard let firstNewline = FieldLineSyntax.firstIndex(of: UInt8(ascii: "\n"), in: all, from: 0, to: all.count)
+        else { return .failure(.badRequestLine) }
         let lineEnd = firstNewline > 0 && all[firstNewline - 1] == UInt8(ascii: "\r") ? firstNewline - 1 : firstNewline
         let line = all[0..<lineEnd]
-        guard let firstSpace = line.firstIndex(of: UInt8(ascii: " ")),
+        // (The last space is looked for from the end, where the version is.)
+        guard let firstSpace = FieldLineSyntax.firstIndex(of: UInt8(ascii: " "), in: all, from: 0, to: lineEnd),
             let lastSpace = line.lastIndex(of: UInt8(ascii: " ")), lastSpace > firstSpace + 1
         else { return .failure(.badRequestLine) }
         let method = line[0..<firstSpace]

@@ -75,6 +75,13 @@ enum FieldLineSyntax {
     /// a name that is not a token, obs-fold (RFC 9112 §5.2 lets a recipient refuse it), or a
     /// control in a value. White space between name and colon is refused in a request and
     /// removed from a response (RFC 9112 §5.1): `removesSpaceBeforeColon`.
+    /// The index of the first `byte` in `bytes[start..<end]`, found with `memchr`.
+    @inline(__always)
+    static func firstIndex(of byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int? {
+        guard let base = bytes.baseAddress, start < end else { return nil }
+        return memchr(base + start, Int32(byte), end - start).map { base.distance(to: UnsafeRawPointer($0)) }
+    }
+
     static func parse(
         _ all: UnsafeRawBufferPointer, from start: Int, removesSpaceBeforeColon: Bool,
         _ body: (_ name: Bytes, _ value: Bytes) -> Void
