@@ -54,21 +54,19 @@ struct ByteWriter {
     mutating func decimal(
         _ value: Int64, minimumDigits: Int = 1, pad: UInt8 = UInt8(ascii: "0"), leadingSpace: Bool = false
     ) {
-        let value = max(0, value)
-        var digits = 1
-        var rest = value / 10
-        while rest > 0 {
-            digits += 1
-            rest /= 10
+        var rest = UInt64(max(0, value))
+        // One pass: the digits (19 at most) go back to front into a buffer on the stack.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { scratch in
+            var start = scratch.count
+            repeat {
+                start -= 1
+                scratch[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            } while rest > 0
+            let digits = scratch.count - start
+            if leadingSpace { self.byte(UInt8(ascii: " ")) }
+            for _ in digits..<max(digits, minimumDigits) { self.byte(pad) }
+            self.bytes(UnsafeBufferPointer(rebasing: scratch[start...]))
         }
-        if leadingSpace { self.byte(UInt8(ascii: " ")) }
-        for _ in digits..<max(digits, minimumDigits) { self.byte(pad) }
-        precondition(self.count + digits <= self.storage.count, "ByteWriter: message longer than measured")
-        rest = value
-        for index in stride(from: self.count + digits - 1, through: self.count, by: -1) {
-            self.storage[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
-        }
-        self.count += digits
     }
 }
