@@ -6,16 +6,19 @@ extension ClientConnectionHandler {
     /// is awaited, or the rest of a head that began.
     func awaitRequest(now: NIODeadline? = nil) {
         guard let context = self.context else { return }
-        let headBegun = self.requestParser.isReadingHead && (self.unparsedClientBytes?.readableBytes ?? 0) > 0
-        self.scheduleWaitCheck(self.wait.awaitRequest(now: now ?? context.eventLoop.now, headBegun: headBegun))
+        self.scheduleWaitCheck(self.wait.awaitRequest(now: now ?? context.eventLoop.now, headBegun: self.headBegun))
     }
 
     /// After a read: a head that began in it but did not end starts the header timeout.
-    func noteHeadBegunIfAny(unparsed: Int) {
-        guard self.wait.waiting == .nextRequest, unparsed > 0, self.requestParser.isReadingHead,
-            let context = self.context
-        else { return }
+    func noteHeadBegunIfAny() {
+        guard self.wait.waiting == .nextRequest, self.headBegun, let context = self.context else { return }
         self.scheduleWaitCheck(self.wait.headBegan(now: context.eventLoop.now))
+    }
+
+    /// Part of the next head is here (the parser drops empty lines before a head, so these are
+    /// a head's first bytes).
+    private var headBegun: Bool {
+        self.requestParser.isReadingHead && self.unparsedClientBytes.count > 0
     }
 
     func scheduleWaitCheck(_ deadline: NIODeadline?) {
@@ -45,7 +48,7 @@ extension ClientConnectionHandler {
         case .headTimedOut:
             // Whatever else of the head comes is not read: the connection closes after the page.
             self.requestParser.abandon()
-            self.unparsedClientBytes = nil
+            _ = self.unparsedClientBytes.take()
             self.machine.requestFailed()
             self.record = ExchangeRecord(method: "NONE", url: "error:request-timeout", client: self.clientIP)
             self.writeLocalPage(

@@ -80,7 +80,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     var requestParser: ClientRequestParser
     /// Client bytes not parsed yet: part of a head or chunk line, or (after CONNECT or a
     /// protocol switch) the tunnel's first bytes, handed on when this handler leaves.
-    var unparsedClientBytes: ByteBuffer?
+    var unparsedClientBytes = UnparsedBytes()
     /// Request parts received while an earlier exchange was still in flight.
     var pipelined = CircularBuffer<ClientRequestEvent>()
     var closeWhenIdle = false
@@ -127,8 +127,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     /// Leaving for a tunnel: the bytes behind the CONNECT or the switch go on to the glue.
     func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
-        if let bytes = self.unparsedClientBytes, bytes.readableBytes > 0 {
-            self.unparsedClientBytes = nil
+        if let bytes = self.unparsedClientBytes.take() {
             context.fireChannelRead(Self.wrapInboundOut(bytes))
         }
         context.leavePipeline(removalToken: removalToken)
@@ -139,12 +138,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.inClientReadBurst = true
         if case .failed = self.requestParser.state { return }
-        var buffer = Self.unwrapInboundIn(data)
-        if var unparsed = self.unparsedClientBytes {
-            self.unparsedClientBytes = nil
-            unparsed.writeBuffer(&buffer)
-            buffer = unparsed
-        }
+        var buffer = self.unparsedClientBytes.prepended(to: Self.unwrapInboundIn(data))
         do {
             while let event = try self.requestParser.next(&buffer) {
                 self.receive(event)
@@ -154,8 +148,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 error.isHeadTooLarge ? .headersTooLarge : .badRequest, reason: error.description, context: context)
             return
         }
-        if buffer.readableBytes > 0 { self.unparsedClientBytes = buffer }
-        self.noteHeadBegunIfAny(unparsed: buffer.readableBytes)
+        self.unparsedClientBytes.keep(buffer)
+        self.noteHeadBegunIfAny()
     }
 
     private func receive(_ event: ClientRequestEvent) {

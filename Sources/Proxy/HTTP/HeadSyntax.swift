@@ -69,12 +69,6 @@ struct HeadEndScanner {
 enum FieldLineSyntax {
     typealias Bytes = Slice<UnsafeRawBufferPointer>
 
-    /// Reads the field lines from `start` up to the empty line that ends the head, calling
-    /// `body` with each name and value (trimmed). Returns where the field lines end and
-    /// whether every line is exactly `name: value` CRLF; nil if a line is malformed: no colon,
-    /// a name that is not a token, obs-fold (RFC 9112 §5.2 lets a recipient refuse it), or a
-    /// control in a value. White space between name and colon is refused in a request and
-    /// removed from a response (RFC 9112 §5.1): `removesSpaceBeforeColon`.
     /// The index of the first `byte` in `bytes[start..<end]`, found with `memchr`.
     @inline(__always)
     static func firstIndex(of byte: UInt8, in bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int? {
@@ -82,18 +76,21 @@ enum FieldLineSyntax {
         return memchr(base + start, Int32(byte), end - start).map { base.distance(to: UnsafeRawPointer($0)) }
     }
 
+    /// Reads the field lines from `start` up to the empty line that ends the head, calling
+    /// `body` with each name and value (trimmed). Returns where the field lines end and
+    /// whether every line is exactly `name: value` CRLF; nil if a line is malformed: no colon,
+    /// a name that is not a token, obs-fold (RFC 9112 §5.2 lets a recipient refuse it), or a
+    /// control in a value. White space between name and colon is refused in a request and
+    /// removed from a response (RFC 9112 §5.1): `removesSpaceBeforeColon`.
     static func parse(
         _ all: UnsafeRawBufferPointer, from start: Int, removesSpaceBeforeColon: Bool,
         _ body: (_ name: Bytes, _ value: Bytes) -> Void
     ) -> (end: Int, canonical: Bool)? {
-        guard let base = all.baseAddress else { return (start, true) }
         let count = all.count
         var canonical = true
         var lineStart = start
         while lineStart < count {
-            let lineEnd =
-                memchr(base + lineStart, 0x0A, count - lineStart).map { base.distance(to: UnsafeRawPointer($0)) }
-                ?? count
+            let lineEnd = Self.firstIndex(of: UInt8(ascii: "\n"), in: all, from: lineStart, to: count) ?? count
             let contentEnd = lineEnd > lineStart && all[lineEnd - 1] == UInt8(ascii: "\r") ? lineEnd - 1 : lineEnd
             if contentEnd == lineStart { return (lineStart, canonical) }
             // The name: token bytes up to the colon (a line starting with white space, obs-fold,

@@ -15,7 +15,8 @@ struct MessageBodyReader {
         case chunkSize
         case chunkData(remaining: Int)
         case chunkDataEnd
-        case trailers
+        /// `bytes` of trailer lines read so far.
+        case trailers(bytes: Int)
         case untilClose
         /// The body's last byte was read: `.end` is next.
         case endPending
@@ -23,6 +24,9 @@ struct MessageBodyReader {
     }
 
     private var state: State
+    /// The longest trailer section read (it is dropped, but a sender must not keep a
+    /// connection busy with it for ever).
+    static let maxTrailerBytes = 64 * 1024
 
     init(_ framing: BodyFraming) {
         switch framing {
@@ -56,7 +60,7 @@ struct MessageBodyReader {
             case .chunkSize:
                 guard let line = try Self.readLine(&buffer, limit: 4096) else { return nil }
                 let size = try Self.chunkSize(line)
-                self.state = size == 0 ? .trailers : .chunkData(remaining: size)
+                self.state = size == 0 ? .trailers(bytes: 0) : .chunkData(remaining: size)
             case .chunkData(let remaining):
                 guard buffer.readableBytes > 0 else { return nil }
                 let count = min(buffer.readableBytes, remaining)
@@ -75,26 +79,32 @@ struct MessageBodyReader {
                     throw ChunkedBodyError("data longer than its size")
                 }
                 self.state = .chunkSize
-            case .trailers:
+            case .trailers(let bytes):
                 // Trailer fields are not forwarded (the receiving side re-frames the body).
                 guard let line = try Self.readLine(&buffer, limit: 8192) else { return nil }
                 if line.readableBytes == 0 {
                     self.state = .ended
                     return .end
                 }
+                let total = bytes + line.readableBytes + 2
+                guard total <= Self.maxTrailerBytes else {
+                    throw ChunkedBodyError("trailers longer than \(Self.maxTrailerBytes) bytes")
+                }
+                self.state = .trailers(bytes: total)
             }
         }
     }
 
-    /// One line without its CR LF (bare LF accepted), or nil if it is not complete yet.
+    /// One line without its CR LF (bare LF accepted), or nil if it is not complete yet. The line
+    /// feed is looked for only as far as a line of `limit` bytes (and its CR) could reach.
     private static func readLine(_ buffer: inout ByteBuffer, limit: Int) throws(ChunkedBodyError) -> ByteBuffer? {
-        let view = buffer.readableBytesView
-        guard let newline = view.firstIndex(of: UInt8(ascii: "\n")) else {
-            if view.count > limit { throw ChunkedBodyError("line longer than \(limit) bytes") }
+        let newline = buffer.withUnsafeReadableBytes {
+            FieldLineSyntax.firstIndex(of: UInt8(ascii: "\n"), in: $0, from: 0, to: min($0.count, limit + 2))
+        }
+        guard let length = newline else {
+            if buffer.readableBytes > limit + 1 { throw ChunkedBodyError("line longer than \(limit) bytes") }
             return nil
         }
-        let length = newline - view.startIndex
-        if length > limit + 1 { throw ChunkedBodyError("line longer than \(limit) bytes") }
         var line = buffer.readSlice(length: length + 1)!
         line.moveWriterIndex(to: line.writerIndex - 1)
         if line.readableBytesView.last == UInt8(ascii: "\r") { line.moveWriterIndex(to: line.writerIndex - 1) }

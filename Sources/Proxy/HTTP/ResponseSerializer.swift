@@ -22,9 +22,12 @@ struct ResponseSerializer {
         Self.encode(plan, into: &buffer)
     }
 
-    /// Room for the head of `plan` (the origin's head, and the fields the proxy adds).
+    /// Room for the head of `plan` (the origin's head, and the fields the proxy adds): the
+    /// most `encode` asks for, so the buffer does not grow while the head is written. (A head
+    /// normalised line by line, which is rare, may still make it grow: a missing reason
+    /// phrase is filled in, a missing space added.)
     static func capacity(for plan: ResponsePlan) -> Int {
-        plan.head.bytes.readableBytes + 96
+        plan.head.bytes.readableBytes + Self.addedFieldsLength(plan)
     }
 
     /// An origin head as the client gets it: status line and reason as sent, the origin's field

@@ -25,7 +25,7 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     private var parser = OriginResponseParser()
     /// Bytes read but not yet parsed (a partial head or chunk line).
-    private var unparsed: ByteBuffer?
+    private var unparsed = UnparsedBytes()
 
     private let readTimeout: TimeAmount
     private var context: ChannelHandlerContext?
@@ -119,13 +119,7 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.lastActivity = context.eventLoop.now
-        var buffer = Self.unwrapInboundIn(data)
-        if var unparsed = self.unparsed {
-            // Released first, so appending does not copy storage the handler still shares.
-            self.unparsed = nil
-            unparsed.writeBuffer(&buffer)
-            buffer = unparsed
-        }
+        var buffer = self.unparsed.prepended(to: Self.unwrapInboundIn(data))
         do {
             while let delegate = self.delegate, let event = try self.parser.next(&buffer) {
                 delegate.originReceived(event)
@@ -134,21 +128,18 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.fail(error, context: context)
             return
         }
-        if buffer.readableBytes > 0 {
-            if self.delegate == nil, case .idle = self.parser.state {
-                // An idle pooled connection must not speak: drop it.
-                context.close(promise: nil)
-                return
-            }
-            self.unparsed = buffer
+        if buffer.readableBytes > 0, self.delegate == nil, case .idle = self.parser.state {
+            // An idle pooled connection must not speak: drop it.
+            context.close(promise: nil)
+            return
         }
+        self.unparsed.keep(buffer)
     }
 
     /// Leaving the pipeline (a 101 turned the connection into a tunnel): the bytes behind the
     /// head belong to the new protocol and go on to the next handler.
     func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
-        if let unparsed = self.unparsed, unparsed.readableBytes > 0 {
-            self.unparsed = nil
+        if let unparsed = self.unparsed.take() {
             context.fireChannelRead(Self.wrapInboundOut(unparsed))
         }
         context.leavePipeline(removalToken: removalToken)

@@ -40,20 +40,11 @@ struct OriginResponseHead {
         }
     }
 
-    /// Calls `body` with the name and value of each field line, in order.
-    func forEachField(_ body: (UnsafeRawBufferPointer.SubSequence, UnsafeRawBufferPointer.SubSequence) -> Void) {
+    /// Calls `body` with the name and value of each field line, in order: the parser's own
+    /// reading of the lines (they were checked when the head was parsed).
+    func forEachField(_ body: (FieldLineSyntax.Bytes, FieldLineSyntax.Bytes) -> Void) {
         self.bytes.withUnsafeReadableBytes { all in
-            var lineStart = self.fieldLines.lowerBound
-            while lineStart < self.fieldLines.upperBound {
-                var lineEnd = lineStart
-                while all[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
-                let contentEnd = lineEnd > lineStart && all[lineEnd - 1] == UInt8(ascii: "\r") ? lineEnd - 1 : lineEnd
-                let line = all[lineStart..<contentEnd]
-                if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
-                    body(ASCII.trimmed(line[lineStart..<colon]), ASCII.trimmed(line[(colon + 1)...]))
-                }
-                lineStart = lineEnd + 1
-            }
+            _ = FieldLineSyntax.parse(all, from: self.fieldLines.lowerBound, removesSpaceBeforeColon: true, body)
         }
     }
 }
@@ -168,7 +159,8 @@ struct OriginResponseParser {
         _ all: UnsafeRawBufferPointer, bytes: ByteBuffer
     ) -> Result<OriginResponseHead, OriginResponseError> {
         // Status line: HTTP/1.x SP 3DIGIT [SP reason] CRLF
-        guard let firstNewline = all.firstIndex(of: UInt8(ascii: "\n")) else { return .failure(.badStatusLine) }
+        guard let firstNewline = FieldLineSyntax.firstIndex(of: UInt8(ascii: "\n"), in: all, from: 0, to: all.count)
+        else { return .failure(.badStatusLine) }
         let statusLineEnd =
             firstNewline > 0 && all[firstNewline - 1] == UInt8(ascii: "\r") ? firstNewline - 1 : firstNewline
         let line = all[0..<statusLineEnd]

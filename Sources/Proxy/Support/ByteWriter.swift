@@ -3,7 +3,8 @@ import NIOCore
 /// Stores bytes straight into memory known to be large enough: a message is measured first
 /// (its longest possible length), then written with one capacity check (`write(into:)`)
 /// instead of one per field. A message that comes out longer than measured stops the process
-/// rather than write past the buffer. Used for access log lines and origin request heads.
+/// rather than write past the buffer. Used for access log lines, origin request heads,
+/// canonical response heads and `Host` values.
 struct ByteWriter {
     private let storage: UnsafeMutableRawBufferPointer
     private(set) var count = 0

@@ -140,6 +140,17 @@ struct ClientRequestParserTests {
             "POST http://e.com/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1000000000000000\r\n",
             "malformed chunked body: chunk size missing or too large"
         ),
+        (
+            "POST http://e.com/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + String(repeating: "1", count: 4097) + "\r\n",
+            "malformed chunked body: line longer than 4096 bytes"
+        ),
+        (
+            // Trailers are dropped, but not read for ever: 12 lines of 6 KB pass the 64 KiB cap.
+            "POST http://e.com/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"
+                + String(repeating: "X-T: " + String(repeating: "a", count: 6000) + "\r\n", count: 12),
+            "malformed chunked body: trailers longer than 65536 bytes"
+        ),
     ])
     func malformedRequestsAreRefusedWithTheReason(wire: String, reason: String) throws {
         for byteByByte in [false, true] {

@@ -72,6 +72,25 @@ struct ResponseSerializerTests {
                 "HTTP/1.1 200 OK\r\nServer: nginx\r\n"))
     }
 
+    @Test func theMeasuredCapacityHoldsTheWholeHead() {
+        // A head the proxy copies whole (nothing dropped) plus its own fields must fit in the
+        // capacity it measures: a held response is written into storage of that size, its body
+        // after the head. Allocations are rounded up to a power of two, so the head is sized
+        // (160 bytes) for the copy with the proxy's fields to pass 256 bytes: a measure short by
+        // the `Via` field made the buffer grow here.
+        let start = "HTTP/1.1 200 OK\r\nServer: nginx\r\nX-Pad: "
+        let pad = String(repeating: "p", count: 160 - start.utf8.count - 4)
+        let head = originHead(start + pad + "\r\n\r\n")
+        #expect(head.isCanonical && head.bytes.readableBytes == 160)
+        let plan = ResponsePlanner.plan(head, for: .fixture(), via: ViaEntries(name: "portcullis"))
+        var buffer = self.allocator.buffer(capacity: ResponseSerializer.capacity(for: plan))
+        let capacity = buffer.capacity
+        ResponseSerializer.encode(plan, into: &buffer)
+        #expect(buffer.capacity == capacity)
+        #expect(
+            String(buffer: buffer) == start + pad + "\r\nTransfer-Encoding: chunked\r\nVia: 1.1 portcullis\r\n\r\n")
+    }
+
     @Test func chunkedBodiesAreFramedExactly() {
         var serializer = ResponseSerializer()
         _ = serializer.head(self.plan(chunked: true), allocator: self.allocator)
