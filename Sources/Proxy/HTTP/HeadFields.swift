@@ -4,6 +4,10 @@ import NIOHTTP1
 /// without allocating in the common case. The planners decide from these. Fields are fed as
 /// bytes, so the same code serves heads decoded by NIO (requests) and heads parsed in place
 /// (origin responses, `OriginResponseParser`).
+///
+/// Every head's facts travel by value from parser to planner, so the common ones are kept
+/// small (flags and the length) and the ones few heads have sit in one box, `RareHeadFields`:
+/// a head without them copies as a few words, with no reference to retain but the content type.
 struct HeadFields {
     /// The single Content-Length (equal duplicates collapse); nil when absent.
     var contentLength: Int64?
@@ -11,23 +15,37 @@ struct HeadFields {
     var hasTransferEncoding = false
     /// The last transfer coding is `chunked`.
     var isChunked = false
-    /// Why the framing fields cannot be trusted (smuggling defences), if they cannot.
-    var framingError: String?
     /// Tokens of `Connection` / `Proxy-Connection`.
     var connectionClose = false
     var connectionKeepAlive = false
     var connectionUpgrade = false
-    /// Other header names listed in `Connection` (rare): hop-by-hop too.
-    var connectionListed: [String] = []
     /// A hop-by-hop field is present, so the head must be rewritten without it.
     var hasHopByHop = false
     private var unsupportedCoding = false
-    var hostCount = 0
-    var upgrade: String?
-    var maxForwards: String?
+    /// How many Host fields there are (counting stops at 255).
+    private(set) var hostCount: UInt8 = 0
+    var recordsContentType = false
+    private var rare: RareHeadFields?
     /// Kept only when `recordsContentType` (responses: for the access log).
     var contentType: String?
-    var recordsContentType = false
+
+    /// Why the framing fields cannot be trusted (smuggling defences), if they cannot.
+    private(set) var framingError: String? {
+        get { self.rare?.fields.framingError }
+        set { self.modifyRare { $0.framingError = newValue } }
+    }
+    /// Other header names listed in `Connection` (rare): hop-by-hop too.
+    var connectionListed: [String] { self.rare?.fields.connectionListed ?? [] }
+    /// The `Upgrade` field's value.
+    private(set) var upgrade: String? {
+        get { self.rare?.fields.upgrade }
+        set { self.modifyRare { $0.upgrade = newValue } }
+    }
+    /// The `Max-Forwards` field's value.
+    private(set) var maxForwards: String? {
+        get { self.rare?.fields.maxForwards }
+        set { self.modifyRare { $0.maxForwards = newValue } }
+    }
 
     init(recordsContentType: Bool = false) {
         self.recordsContentType = recordsContentType
@@ -67,7 +85,7 @@ struct HeadFields {
             self.hasHopByHop = true
             self.upgrade = String(decoding: value, as: UTF8.self)
         case .host:
-            self.hostCount += 1
+            if self.hostCount < .max { self.hostCount += 1 }
         case .maxForwards:
             self.maxForwards = String(decoding: value, as: UTF8.self)
         case .contentType:
@@ -161,9 +179,38 @@ struct HeadFields {
                 // next hop cannot delimit (request smuggling).
                 switch FieldName(token) {
                 case .contentLength, .transferEncoding, .host: return
-                default: self.connectionListed.append(String(decoding: token, as: UTF8.self))
+                default:
+                    let name = String(decoding: token, as: UTF8.self)
+                    self.modifyRare { $0.connectionListed.append(name) }
                 }
             }
+        }
+    }
+}
+
+extension HeadFields {
+    /// Changes the rarely present fields: a new box each time (they are set once or twice per
+    /// head, and only by the head's parser), so a copy of these facts never sees the change.
+    fileprivate mutating func modifyRare(_ change: (inout RareHeadFields.Fields) -> Void) {
+        var fields = self.rare?.fields ?? RareHeadFields.Fields()
+        change(&fields)
+        self.rare = .fields(fields)
+    }
+}
+
+/// The facts few heads have, in one immutable box (an indirect case: one word inline).
+private enum RareHeadFields {
+    struct Fields {
+        var framingError: String?
+        var connectionListed: [String] = []
+        var upgrade: String?
+        var maxForwards: String?
+    }
+    indirect case fields(Fields)
+
+    var fields: Fields {
+        switch self {
+        case .fields(let fields): return fields
         }
     }
 }

@@ -2,19 +2,22 @@ import NIOCore
 
 /// One origin response head, kept as the bytes it arrived in: forwarding it means copying
 /// its field lines, not decoding them into strings and encoding them again.
+///
+/// (The stored properties are in this order so that no padding is wasted: a head is copied by
+/// value from parser to handler, and small enough it is copied without a call to `memcpy`.)
 struct OriginResponseHead {
-    var minorVersion: Int
-    var status: Int
     /// The head as received, from the status line through the empty line.
     var bytes: ByteBuffer
     /// Where the reason phrase is in `bytes` (offsets from its reader index).
     var reason: Range<Int>
     /// Where the field lines are in `bytes`.
     var fieldLines: Range<Int>
+    var fields: HeadFields
+    var status: Int
+    var minorVersion: Int
     /// Every field line is exactly `name: value` CRLF (one space, no trailing white space),
     /// as `forEachField` would write it: the lines can be copied as they are.
     var fieldLinesAreCanonical = false
-    var fields: HeadFields
 
     /// The whole head is as the proxy would write it to an HTTP/1.1 client: the status line is
     /// `HTTP/1.1 code reason` CRLF (with a reason) and the field lines are canonical.
@@ -187,8 +190,8 @@ struct OriginResponseParser {
         fields.finish()
         return .success(
             OriginResponseHead(
-                minorVersion: Int(line[7] - 48), status: status, bytes: bytes, reason: reason,
-                fieldLines: fieldsStart..<fieldsEnd, fieldLinesAreCanonical: canonical, fields: fields))
+                bytes: bytes, reason: reason, fieldLines: fieldsStart..<fieldsEnd, fields: fields, status: status,
+                minorVersion: Int(line[7] - 48), fieldLinesAreCanonical: canonical))
     }
 }
 
