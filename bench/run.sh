@@ -43,8 +43,9 @@
 #                    to c-icap's echo service as a REQMOD service first
 #   PORTCULLIS_BIN   Portcullis binary  [<repo>/.build/release/portcullis]
 #   BENCH_BUILD      1 = if PORTCULLIS_BIN is unset and the default binary
-#                    is missing, run `swift build -c release --product
-#                    portcullis` first; 0 = never build (just skip)  [1]
+#                    is missing, run `swift build -c release
+#                    --static-swift-stdlib --product portcullis` first;
+#                    0 = never build (just skip)                  [1]
 #   NGINX_WORKERS    nginx worker_processes, 0 = auto           [1]
 #   HAPROXY_THREADS  HAProxy nbthread                           [1]
 #   PORTCULLIS_THREADS  Portcullis event loops (--threads); empty = its
@@ -190,8 +191,8 @@ if wanted portcullis || wanted portcullis-icap || wanted portcullis-respmod; the
         PORTCULLIS_BIN="$REPO_ROOT/.build/release/portcullis"
         if [[ ! -x $PORTCULLIS_BIN && $BENCH_BUILD == 1 ]]; then
             if [[ -f $REPO_ROOT/Package.swift ]] && command -v swift >/dev/null; then
-                log "building Portcullis: swift build -c release --product portcullis"
-                (cd "$REPO_ROOT" && swift build -c release --product portcullis) >&2 ||
+                log "building Portcullis: swift build -c release --static-swift-stdlib --product portcullis"
+                (cd "$REPO_ROOT" && swift build -c release --static-swift-stdlib --product portcullis) >&2 ||
                     die "swift build failed"
             fi
         fi
