@@ -19,6 +19,9 @@ CONNECTIONS=${CONNECTIONS:-50}
 (($(nproc) >= 2)) || { echo "needs at least 2 CPUs" >&2; exit 1; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/portcullis-pinned.XXXXXX")
+# World-traversable: nginx started as root serves files as nobody, and a private temp dir
+# would make every answer a 403 page instead of the 1 KiB file.
+chmod 755 "$WORK"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -55,6 +58,8 @@ for _ in $(seq 100); do
     curl -s -o /dev/null -x "127.0.0.1:$PROXY_PORT" "$ORIGIN_URL" && break
     sleep 0.1
 done
+GOT=$(curl -s -o /dev/null -w '%{http_code} %{size_download}' -x "127.0.0.1:$PROXY_PORT" "$ORIGIN_URL")
+[[ $GOT == "200 1024" ]] || { echo "expected 200 and 1024 bytes through the proxy, got: $GOT" >&2; exit 1; }
 run_wrk() {
     ORIGIN_URL=$ORIGIN_URL taskset -c 0 wrk -t1 -c"$CONNECTIONS" -d"$1s" \
         -s "$REPO_ROOT/bench/absolute-form.lua" "http://127.0.0.1:$PROXY_PORT/" 2>&1
@@ -64,6 +69,9 @@ read -r u1 s1 < <(awk '{ sub(/.*\) /, ""); print $12, $13 }' "/proc/$PROXY_PID/s
 OUT=$(run_wrk "$DURATION")
 read -r u2 s2 < <(awk '{ sub(/.*\) /, ""); print $12, $13 }' "/proc/$PROXY_PID/stat")
 LINE=$(grep '^BENCH_RESULT' <<<"$OUT") || { echo "wrk failed:" >&2; echo "$OUT" >&2; exit 1; }
+# Only 200s with the whole file count: a run of error pages measures something else.
+STATUS_ERRORS=$(tr ' ' '\n' <<<"$LINE" | awk -F= '$1 == "err_status" { print $2 }')
+[[ $STATUS_ERRORS == 0 ]] || { echo "$STATUS_ERRORS answers were not 2xx/3xx: $LINE" >&2; exit 1; }
 REQS=$(tr ' ' '\n' <<<"$LINE" | awk -F= '$1 == "requests" { print $2 }')
 RPS=$(tr ' ' '\n' <<<"$LINE" | awk -F= '$1 == "rps" { print $2 }')
 awk -v u=$((u2 - u1)) -v s=$((s2 - s1)) -v n="$REQS" -v hz="$(getconf CLK_TCK)" -v rps="$RPS" 'BEGIN {
