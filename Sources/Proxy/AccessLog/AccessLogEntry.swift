@@ -18,15 +18,16 @@ struct AccessLogEntry {
     var user: String = "-"
     /// `HIER_DIRECT` with the origin's address, or `HIER_NONE` when nothing was contacted.
     var peer: String?
-    var contentType: String?
+    /// The response's media type, as bytes of its head (`-` when there is none).
+    var contentType: ByteBuffer?
     var policy: String?
 
     /// Appends the line (with its newline) to `buffer`: one capacity check for the whole line
     /// (its longest possible length), then the bytes are stored straight into the buffer.
     func write(to buffer: inout ByteBuffer) {
-        let contentType = self.contentType ?? "-"
         let escapable =
-            self.url.utf8.count + self.user.utf8.count + contentType.utf8.count + (self.policy?.utf8.count ?? 0)
+            self.url.utf8.count + self.user.utf8.count + (self.contentType?.readableBytes ?? 1)
+            + (self.policy?.utf8.count ?? 0)
         let longest =
             128 + self.client.utf8.count + self.action.utf8.count + self.method.utf8.count
             + (self.peer?.utf8.count ?? 0)
@@ -59,7 +60,11 @@ struct AccessLogEntry {
                 line.text("HIER_NONE/-")
             }
             line.byte(UInt8(ascii: " "))
-            line.field(contentType)
+            if let contentType = self.contentType {
+                contentType.withUnsafeReadableBytes { line.escaped($0.assumingMemoryBound(to: UInt8.self)) }
+            } else {
+                line.byte(UInt8(ascii: "-"))
+            }
             if let policy = self.policy {
                 line.byte(UInt8(ascii: " "))
                 line.field(policy)
@@ -82,7 +87,8 @@ extension ByteWriter {
         }
     }
 
-    private mutating func escaped(_ bytes: UnsafeBufferPointer<UInt8>) {
+    /// `bytes` as a log field (see `field`).
+    mutating func escaped(_ bytes: UnsafeBufferPointer<UInt8>) {
         if bytes.isEmpty {
             self.byte(UInt8(ascii: "-"))
         } else if !bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {

@@ -393,7 +393,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             }
         case .writeResponseHead(let plan):
             self.record.status = plan.head.status
-            self.record.contentType = plan.head.fields.contentType
+            self.record.contentType = plan.head.contentType
             self.clientNeedsFlush = true
             switch plan.originFraming {
             case .chunked, .untilClose: self.origin?.handler.setBulkReads(true)
@@ -573,7 +573,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             page, values: values, snapshot: snapshot, closeAfter: closeAfter, allocator: self.allocator)
         self.record.status = Int(page.status.code)
         self.record.action = page.status == .forbidden ? "TCP_DENIED" : "NONE_NONE"
-        self.record.contentType = "text/html"
+        self.record.contentType = ExchangeRecord.htmlContentType
         self.writeComplete(head: head, body: body, closeAfter: closeAfter)
     }
 

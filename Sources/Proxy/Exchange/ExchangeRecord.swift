@@ -23,10 +23,14 @@ struct ExchangeRecord {
     var status: Int = 0
     var bytes: Int = 0
     var peer: String?
-    var contentType: String?
+    /// The response's media type: the origin's own bytes, or the proxy's for a local page.
+    var contentType: ByteBuffer?
     /// The policy's verdict and rule (`deny,group=Default,rule=2,list=deny`).
     var policy: String?
     var logged = false
+
+    /// The media type of the proxy's own pages.
+    static let htmlContentType = ByteBuffer(string: "text/html")
 
     /// When the exchange started, on the wall clock (the log's first field, and the time the
     /// policy's schedules are read at).

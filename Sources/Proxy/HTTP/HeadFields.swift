@@ -7,7 +7,7 @@ import NIOHTTP1
 ///
 /// Every head's facts travel by value from parser to planner, so the common ones are kept
 /// small (flags and the length) and the ones few heads have sit in one box, `RareHeadFields`:
-/// a head without them copies as a few words, with no reference to retain but the content type.
+/// a head without them copies as a few words, with no reference to retain.
 struct HeadFields {
     /// The single Content-Length (equal duplicates collapse); nil when absent.
     var contentLength: Int64?
@@ -24,10 +24,7 @@ struct HeadFields {
     private var unsupportedCoding = false
     /// How many Host fields there are (counting stops at 255).
     private(set) var hostCount: UInt8 = 0
-    var recordsContentType = false
     private var rare: RareHeadFields?
-    /// Kept only when `recordsContentType` (responses: for the access log).
-    var contentType: String?
 
     /// Why the framing fields cannot be trusted (smuggling defences), if they cannot.
     private(set) var framingError: String? {
@@ -47,9 +44,7 @@ struct HeadFields {
         set { self.modifyRare { $0.maxForwards = newValue } }
     }
 
-    init(recordsContentType: Bool = false) {
-        self.recordsContentType = recordsContentType
-    }
+    init() {}
 
     init(_ headers: HTTPHeaders) {
         for (name, value) in headers {
@@ -58,9 +53,14 @@ struct HeadFields {
         self.finish()
     }
 
-    /// Takes one field into account.
-    mutating func note(name: some BidirectionalCollection<UInt8>, value: some BidirectionalCollection<UInt8>) {
-        switch FieldName(name) {
+    /// Takes one field into account; returns what the name was recognised as, so that a
+    /// parser can note where a field it wants is without recognising the name again.
+    @discardableResult
+    mutating func note(
+        name: some BidirectionalCollection<UInt8>, value: some BidirectionalCollection<UInt8>
+    ) -> FieldName {
+        let recognised = FieldName(name)
+        switch recognised {
         case .contentLength:
             self.noteContentLength(value)
         case .transferEncoding:
@@ -88,13 +88,12 @@ struct HeadFields {
             if self.hostCount < .max { self.hostCount += 1 }
         case .maxForwards:
             self.maxForwards = String(decoding: value, as: UTF8.self)
-        case .contentType:
-            if self.recordsContentType { self.contentType = String(decoding: value, as: UTF8.self) }
         case .otherHopByHop:
             self.hasHopByHop = true
-        case .via, .xForwardedFor, .none:
+        case .contentType, .via, .xForwardedFor, .none:
             break
         }
+        return recognised
     }
 
     /// Settles what depends on several fields; call after the last `note`.

@@ -15,9 +15,17 @@ struct OriginResponseHead {
     var fields: HeadFields
     var status: Int
     var minorVersion: Int
+    /// Where the `Content-Type` value is in `bytes` (for the access log).
+    var contentTypeValue: Range<Int32>?
     /// Every field line is exactly `name: value` CRLF (one space, no trailing white space),
     /// as `forEachField` would write it: the lines can be copied as they are.
     var fieldLinesAreCanonical = false
+
+    /// The `Content-Type` value: a view of the head's own bytes, not a copy.
+    var contentType: ByteBuffer? {
+        guard let range = self.contentTypeValue else { return nil }
+        return self.bytes.getSlice(at: self.bytes.readerIndex + Int(range.lowerBound), length: range.count)
+    }
 
     /// The whole head is as the proxy would write it to an HTTP/1.1 client: the status line is
     /// `HTTP/1.1 code reason` CRLF (with a reason) and the field lines are canonical.
@@ -178,20 +186,24 @@ struct OriginResponseParser {
         guard line.dropFirst(12).allSatisfy(FieldLineSyntax.isFieldValueByte) else { return .failure(.badStatusLine) }
         let reason = line.count > 13 ? 13..<statusLineEnd : statusLineEnd..<statusLineEnd
 
-        var fields = HeadFields(recordsContentType: true)
+        var fields = HeadFields()
+        var contentTypeValue: Range<Int32>?
         let fieldsStart = firstNewline + 1
         guard
             let (fieldsEnd, canonical) = FieldLineSyntax.parse(
                 all, from: fieldsStart, removesSpaceBeforeColon: true,
-                {
-                    fields.note(name: $0, value: $1)
+                { name, value in
+                    if fields.note(name: name, value: value) == .contentType {
+                        contentTypeValue = Int32(value.startIndex)..<Int32(value.endIndex)
+                    }
                 })
         else { return .failure(.badField) }
         fields.finish()
         return .success(
             OriginResponseHead(
                 bytes: bytes, reason: reason, fieldLines: fieldsStart..<fieldsEnd, fields: fields, status: status,
-                minorVersion: Int(line[7] - 48), fieldLinesAreCanonical: canonical))
+                minorVersion: Int(line[7] - 48), contentTypeValue: contentTypeValue,
+                fieldLinesAreCanonical: canonical))
     }
 }
 

@@ -4,8 +4,8 @@ import Testing
 
 /// The head facts the planners decide from, fed field by field as the parsers feed them.
 struct HeadFieldsTests {
-    private func fields(_ lines: [(String, String)], recordsContentType: Bool = false) -> HeadFields {
-        var fields = HeadFields(recordsContentType: recordsContentType)
+    private func fields(_ lines: [(String, String)]) -> HeadFields {
+        var fields = HeadFields()
         for (name, value) in lines { fields.note(name: Array(name.utf8), value: Array(value.utf8)) }
         fields.finish()
         return fields
@@ -48,8 +48,9 @@ struct HeadFieldsTests {
         #expect(fields.hostCount == 255)
     }
 
-    @Test func aResponseRecordsItsContentTypeOnlyWhenAsked() {
-        #expect(self.fields([("Content-Type", "text/html")], recordsContentType: true).contentType == "text/html")
-        #expect(self.fields([("Content-Type", "text/html")]).contentType == nil)
+    @Test func noteSaysWhatTheNameWas() {
+        var fields = HeadFields()
+        #expect(fields.note(name: Array("content-TYPE".utf8), value: Array("text/plain".utf8)) == .contentType)
+        #expect(fields.note(name: Array("X-Other".utf8), value: Array("1".utf8)) == FieldName.none)
     }
 }

@@ -79,6 +79,13 @@ struct OriginResponseParserTests {
                 == ["head 200", "body hi", "end"])
     }
 
+    @Test func theContentTypeIsAViewOfTheHeadsOwnBytes() {
+        let head = originHead(
+            "HTTP/1.1 200 OK\r\nServer: t\r\ncontent-type:  application/octet-stream \r\nContent-Length: 0\r\n\r\n")
+        #expect(head.contentType.map { String(buffer: $0) } == "application/octet-stream")
+        #expect(originHead("HTTP/1.1 204 No Content\r\n\r\n").contentType == nil)
+    }
+
     @Test func headAnd204And304HaveNoBody() throws {
         #expect(
             try self.events("HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n", head: true, byteByByte: false) == [
