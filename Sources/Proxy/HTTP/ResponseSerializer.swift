@@ -82,7 +82,12 @@ struct ResponseSerializer {
             return
         }
         var runStart = 0
+        var index = 0
+        // A name the parser did not recognise is dropped only if `Connection` lists it.
+        let unrecognisedAreKept = head.fields.connectionListed.isEmpty ? head.recognisedLines : nil
         head.forEachFieldLine(in: all) { line, name in
+            defer { index += 1 }
+            if let recognised = unrecognisedAreKept, recognised & (1 << UInt64(index)) == 0 { return }
             guard head.fields.isDropped(name: name) || (plan.dropsContentLength && FieldName(name) == .contentLength)
             else { return }
             copy(runStart..<line.lowerBound)

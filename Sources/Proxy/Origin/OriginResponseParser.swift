@@ -15,6 +15,10 @@ struct OriginResponseHead {
     var fields: HeadFields
     var status: Int
     var minorVersion: Int
+    /// Bit `i` is set when field line `i` has a name the proxy recognises (`FieldName`), so
+    /// the lines with other names can be copied without looking at their names again; nil
+    /// when the head has more than 64 field lines.
+    var recognisedLines: UInt64?
     /// Where the `Content-Type` value is in `bytes` (for the access log).
     var contentTypeValue: Range<Int32>?
     /// Every field line is exactly `name: value` CRLF (one space, no trailing white space),
@@ -188,21 +192,27 @@ struct OriginResponseParser {
 
         var fields = HeadFields()
         var contentTypeValue: Range<Int32>?
+        var recognisedLines: UInt64 = 0
+        var lineCount = 0
         let fieldsStart = firstNewline + 1
         guard
             let (fieldsEnd, canonical) = FieldLineSyntax.parse(
                 all, from: fieldsStart, removesSpaceBeforeColon: true,
                 { name, value in
-                    if fields.note(name: name, value: value) == .contentType {
+                    let recognised = fields.note(name: name, value: value)
+                    if recognised != .none, lineCount < 64 { recognisedLines |= 1 << UInt64(lineCount) }
+                    if recognised == .contentType {
                         contentTypeValue = Int32(value.startIndex)..<Int32(value.endIndex)
                     }
+                    lineCount += 1
                 })
         else { return .failure(.badField) }
         fields.finish()
         return .success(
             OriginResponseHead(
                 bytes: bytes, reason: reason, fieldLines: fieldsStart..<fieldsEnd, fields: fields, status: status,
-                minorVersion: Int(line[7] - 48), contentTypeValue: contentTypeValue,
+                minorVersion: Int(line[7] - 48), recognisedLines: lineCount <= 64 ? recognisedLines : nil,
+                contentTypeValue: contentTypeValue,
                 fieldLinesAreCanonical: canonical))
     }
 }

@@ -72,6 +72,31 @@ struct ResponseSerializerTests {
                 "HTTP/1.1 200 OK\r\nServer: nginx\r\n"))
     }
 
+    @Test func linesPastTheSixtyFourthAreDroppedAsWellAsTheFirst() {
+        // The parser marks the first 64 lines whose names it knows; past that every name is
+        // looked at again. Both must drop the same lines.
+        for count in [10, 63, 64, 65, 70] {
+            var fields: [String] = (0..<count).map { "X-\($0): v" }
+            fields[1] = "Connection: keep-alive, X-Listed"
+            fields[count - 2] = "Keep-Alive: timeout=5"
+            fields[count - 1] = "X-Listed: 1"
+            let head = originHead("HTTP/1.1 200 OK\r\n" + fields.map { $0 + "\r\n" }.joined() + "\r\n")
+            #expect(head.isCanonical)
+            #expect((head.recognisedLines == nil) == (count > 64))
+            let plan = ResponsePlanner.plan(head, for: .fixture(), via: ViaEntries(name: "portcullis"))
+            // (No length: the client gets the body chunked.)
+            let bytes = String(buffer: ResponseSerializer.encode(plan, allocator: self.allocator))
+                .replacingOccurrences(of: "Transfer-Encoding: chunked\r\n", with: "")
+            let kept = fields.enumerated().filter { ![1, count - 2, count - 1].contains($0.offset) }.map { $0.element }
+            #expect(
+                bytes == "HTTP/1.1 200 OK\r\n" + kept.map { $0 + "\r\n" }.joined() + "Via: 1.1 portcullis\r\n\r\n",
+                "\(count) lines")
+        }
+        // Without a name listed in Connection only the recognised lines are looked at.
+        let head = originHead("HTTP/1.1 200 OK\r\nServer: n\r\nConnection: close\r\nETag: \"1\"\r\n\r\n")
+        #expect(head.recognisedLines == 0b010)
+    }
+
     @Test func theMeasuredCapacityHoldsTheWholeHead() {
         // A head the proxy copies whole (nothing dropped) plus its own fields must fit in the
         // capacity it measures: a held response is written into storage of that size, its body
