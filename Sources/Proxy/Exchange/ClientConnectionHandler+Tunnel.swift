@@ -71,7 +71,8 @@ extension ClientConnectionHandler {
             ) { tunnel in
                 var record = start
                 record.bytes = tunnel.bytesToClient
-                accessLog.record(record.entry(action: nil))
+                record.end(action: nil)
+                accessLog.record(record.line)
             }
             // The HTTP handlers leave, handing the bytes they hold to the glue: this one the
             // bytes it had not parsed (the parser stopped after the CONNECT or the upgrade

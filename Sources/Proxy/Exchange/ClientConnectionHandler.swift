@@ -600,7 +600,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     func logExchange(action: String?, now: NIODeadline = .now()) {
         guard !self.record.logged else { return }
         self.record.logged = true
-        self.accessLog.record(self.record.entry(action: action, now: now))
+        self.record.end(action: action, now: now)
+        self.accessLog.record(self.record.line)
     }
 }
 

@@ -11,23 +11,48 @@ import Policy
     import Darwin
 #endif
 
-/// What the access log needs to know about the exchange in flight.
+/// What the access log needs to know about the exchange in flight. Its log line's fields are
+/// kept as the line itself (`line`), filled in as the exchange goes and written out as they
+/// are: building a separate entry at the end would copy, and retain, each of its strings.
 struct ExchangeRecord {
-    var startMillis: Int64
+    private(set) var line: AccessLogEntry
     var start: NIODeadline
-    var client: String
-    var method: String
-    var url: String
     var clientVersion: HTTPVersion = .http1_1
-    var action: String = "NONE_NONE"
-    var status: Int = 0
-    var bytes: Int = 0
-    var peer: String?
-    /// The response's media type: the origin's own bytes, or the proxy's for a local page.
-    var contentType: ByteBuffer?
-    /// The policy's verdict and rule (`deny,group=Default,rule=2,list=deny`).
-    var policy: String?
     var logged = false
+
+    var startMillis: Int64 { self.line.startMillis }
+    var client: String { self.line.client }
+    var method: String { self.line.method }
+    var url: String {
+        get { self.line.url }
+        set { self.line.url = newValue }
+    }
+    var action: String {
+        get { self.line.action }
+        set { self.line.action = newValue }
+    }
+    var status: Int {
+        get { self.line.status }
+        set { self.line.status = newValue }
+    }
+    var bytes: Int {
+        get { self.line.bytes }
+        set { self.line.bytes = newValue }
+    }
+    var peer: String? {
+        get { self.line.peer }
+        set { self.line.peer = newValue }
+    }
+    /// The response's media type: the origin's own bytes, or the proxy's for a local page.
+    var contentType: ByteBuffer? {
+        get { self.line.contentType }
+        set { self.line.contentType = newValue }
+    }
+    /// The policy's verdict and rule (`deny,group=Default,rule=2,list=deny`).
+    var policy: String? {
+        get { self.line.policy }
+        set { self.line.policy = newValue }
+    }
 
     /// The media type of the proxy's own pages.
     static let htmlContentType = ByteBuffer(string: "text/html")
@@ -39,11 +64,10 @@ struct ExchangeRecord {
     }
 
     init(method: String = "NONE", url: String = "-", client: String = "-") {
-        self.startMillis = Self.wallClockMillis()
+        self.line = AccessLogEntry(
+            startMillis: Self.wallClockMillis(), elapsedMillis: 0, client: client, action: "NONE_NONE", status: 0,
+            bytes: 0, method: method, url: url, peer: nil, contentType: nil, policy: nil)
         self.start = .now()
-        self.client = client
-        self.method = method
-        self.url = url
     }
 
     init(head: HTTPRequestHead, client: String) {
@@ -51,13 +75,11 @@ struct ExchangeRecord {
         self.clientVersion = head.version
     }
 
-    /// The log entry of the exchange, ended at `now`.
-    func entry(action: String?, now: NIODeadline = .now()) -> AccessLogEntry {
-        AccessLogEntry(
-            startMillis: self.startMillis,
-            elapsedMillis: (now - self.start).nanoseconds / 1_000_000,
-            client: self.client, action: action ?? self.action, status: self.status, bytes: self.bytes,
-            method: self.method, url: self.url, peer: self.peer, contentType: self.contentType, policy: self.policy)
+    /// Ends the line at `now`, with `action` in place of the one recorded (if given): the
+    /// line is then ready to be written.
+    mutating func end(action: String?, now: NIODeadline = .now()) {
+        self.line.elapsedMillis = (now - self.start).nanoseconds / 1_000_000
+        if let action { self.line.action = action }
     }
 
     private static func wallClockMillis() -> Int64 {
