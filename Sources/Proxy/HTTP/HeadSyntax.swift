@@ -107,13 +107,9 @@ enum FieldLineSyntax {
             index += 1
             while index < contentEnd && (all[index] == 0x20 || all[index] == 0x09) { index += 1 }
             let valueStart = index
-            var valueEnd = valueStart
-            while index < contentEnd {
-                let byte = all[index]
-                guard Self.isFieldValueByte(byte) else { return nil }
-                index += 1
-                if byte != 0x20 && byte != 0x09 { valueEnd = index }
-            }
+            guard Self.areFieldValueBytes(all, from: valueStart, to: contentEnd) else { return nil }
+            var valueEnd = contentEnd
+            while valueEnd > valueStart && (all[valueEnd - 1] == 0x20 || all[valueEnd - 1] == 0x09) { valueEnd -= 1 }
             if canonical {
                 canonical =
                     contentEnd == lineEnd - 1 && nameEnd == colon && valueStart == colon + 2
@@ -138,6 +134,30 @@ enum FieldLineSyntax {
             }
             return true
         }
+    }
+
+    /// Whether every byte of `all[start..<end]` is a field-value byte (`isFieldValueByte`):
+    /// eight at a time while a word holds none below 0x20 and no DEL, then (from a word that
+    /// does, HTAB perhaps) one at a time.
+    static func areFieldValueBytes(_ all: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        var index = start
+        while end - index >= 8 {
+            let word = all.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            // Some byte is below 0x20: subtracting 0x20 from each sets the high bit of a lane
+            // whose byte had it clear. Some byte is DEL: that lane of `word ^ 0x7F…` is zero.
+            let belowSpace = (word &- ones &* 0x20) & ~word & highBits
+            let delLanes = word ^ (ones &* 0x7F)
+            let hasDel = (delLanes &- ones) & ~delLanes & highBits
+            if belowSpace | hasDel != 0 { break }
+            index += 8
+        }
+        while index < end {
+            guard Self.isFieldValueByte(all[index]) else { return false }
+            index += 1
+        }
+        return true
     }
 
     /// field-vchar, SP and HTAB (RFC 9110 §5.5): no controls, no DEL; obs-text is allowed.
