@@ -113,6 +113,30 @@ extension Integration {
             }
         }
 
+        @Test func aClientIsNotReadWhileItsUpgradeRequestWaitsForTheAnswer() async throws {
+            // The origin answers the upgrade two seconds late. Meanwhile the client pushes all it
+            // can for a second: the proxy must leave it in the socket, where TCP pushes back,
+            // not read it into memory (96 MiB would all go in a moment). After the 101, what
+            // the kernel took comes back through the tunnel, whole and in order.
+            try await self.withTarget(.upgradeEchoAfter(seconds: 2)) { proxy, origin in
+                let socket = try RawSocket(port: proxy.port, receiveTimeout: 10)
+                try socket.send(
+                    "GET http://127.0.0.1:\(origin.port)/ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+                        + "Upgrade: websocket\r\n\r\n")
+                let early = payload(96 * 1024 * 1024, seed: 5)
+                let accepted = socket.sendWithoutBlocking(early, for: 1)
+                // The sending and receiving buffers of a loopback connection grow to 4 and 32 MiB
+                // at most here (net.ipv4.tcp_wmem, tcp_rmem).
+                #expect(accepted < 48 * 1024 * 1024, "\(accepted) bytes taken before the origin answered")
+                let head = Data("HTTP/1.1 101 Switching Protocols\r\n".utf8)
+                var received = socket.receive(until: "\r\n\r\n")
+                let bodyStart = try #require(received.range(of: Data("\r\n\r\n".utf8))).upperBound
+                received += socket.receive(count: bodyStart + accepted - received.count)
+                #expect(received.starts(with: head))
+                #expect(sameBytes(received[bodyStart...], early.prefix(accepted)))
+            }
+        }
+
         @Test func bytesSentWithTheConnectHeadReachTheTarget() async throws {
             try await self.withTarget(.upgradeEcho) { proxy, origin in
                 let socket = try RawSocket(port: proxy.port)

@@ -67,6 +67,39 @@ final class RawSocket {
         }
     }
 
+    /// Sends as much of `data` as the kernel takes without blocking, for `seconds`; returns
+    /// how many bytes it took. (What a peer that does not read leaves room for: both sockets'
+    /// buffers.)
+    func sendWithoutBlocking(_ data: Data, for seconds: Double) -> Int {
+        let deadline = Date().addingTimeInterval(seconds)
+        return data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count && Date() < deadline {
+                let sent = Glibc.send(
+                    self.fd, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                if sent > 0 {
+                    offset += sent
+                } else if errno == EAGAIN || errno == EWOULDBLOCK {
+                    usleep(10_000)
+                } else {
+                    break
+                }
+            }
+            return offset
+        }
+    }
+
+    /// Reads until `count` bytes have come (or EOF/timeout).
+    func receive(count: Int) -> Data {
+        var all = Data()
+        while all.count < count {
+            let chunk = self.receiveSome()
+            if chunk.isEmpty { break }
+            all += chunk
+        }
+        return all
+    }
+
     /// Reads what is available (blocking up to the timeout); empty at EOF or timeout.
     func receiveSome() -> Data {
         var buffer = [UInt8](repeating: 0, count: 65536)

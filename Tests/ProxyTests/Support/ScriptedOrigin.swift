@@ -17,6 +17,8 @@ final class ScriptedOrigin: @unchecked Sendable {
         case closeWithoutAnswer
         /// Answers 101 Switching Protocols and echoes every byte back.
         case upgradeEcho
+        /// The same, but answers only `seconds` after the request came.
+        case upgradeEchoAfter(seconds: Double)
         /// Sends exactly these bytes, then closes.
         case raw(String)
         /// Reads until the client's EOF, then sends `count` bytes and closes.
@@ -95,7 +97,8 @@ final class ScriptedOrigin: @unchecked Sendable {
             try? socket.send(bytes)
             usleep(50_000)
             self.closeConnection(fd)
-        case .upgradeEcho:
+        case .upgradeEcho, .upgradeEchoAfter:
+            if case .upgradeEchoAfter(let seconds) = self.behaviour { usleep(UInt32(seconds * 1_000_000)) }
             try? socket.send("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
             if !leftover.isEmpty { try? socket.send(Data(leftover)) }
             while true {
