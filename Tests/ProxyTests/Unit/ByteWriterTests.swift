@@ -29,6 +29,20 @@ struct ByteWriterTests {
                 == " 1234567")
     }
 
+    @Test func aMessageLongerThanMeasuredStopsTheProcessRatherThanWritePastTheBuffer() async {
+        // A measuring mistake must never become a write past the end of the buffer's storage.
+        await #expect(processExitsWith: .failure) {
+            var buffer = ByteBuffer()
+            ByteWriter.write(into: &buffer, longest: 8) { $0.text(String(repeating: "x", count: 4096)) }
+        }
+        await #expect(processExitsWith: .failure) {
+            var buffer = ByteBuffer()
+            ByteWriter.write(into: &buffer, longest: 8) { writer in
+                for _ in 0..<4096 { writer.byte(UInt8(ascii: "x")) }
+            }
+        }
+    }
+
     @Test func textAndBytesFollowEachOther() {
         let long = String(repeating: "x", count: 40)
         #expect(
