@@ -50,7 +50,8 @@ extension ClientConnectionHandler {
             self.requestParser.abandon()
             _ = self.unparsedClientBytes.take()
             self.machine.requestFailed()
-            self.record = ExchangeRecord(method: "NONE", url: "error:request-timeout", client: self.clientIP)
+            self.record = ExchangeRecord(
+                method: "NONE", url: "error:request-timeout", client: self.clientIP, start: context.eventLoop.now)
             self.writeLocalPage(
                 .requestTimeout, reason: "the request head did not arrive in time", url: "", closeAfter: true)
         }

@@ -28,6 +28,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     let logger: Logger
     var machine: ExchangeStateMachine
     var context: ChannelHandlerContext?
+    /// The event loop's clock, which its timers read (a test's loop moves it by hand).
+    var loopNow: NIODeadline { self.context?.eventLoop.now ?? .now() }
     /// The channel's allocator, read once (`context.channel.allocator` goes through the
     /// pipeline and the channel's existential on every use).
     var allocator = ByteBufferAllocator()
@@ -173,7 +175,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.wait.exchangeStarted()
             self.requestCounter += 1
             self.sentContinue = false
-            self.record = ExchangeRecord(head: head, client: self.clientIP)
+            self.record = ExchangeRecord(head: head, client: self.clientIP, start: self.loopNow)
             var disposition =
                 self.clientAllowed
                 ? self.environment.planner.plan(head, fields: fields, clientIP: self.clientIP)
@@ -258,7 +260,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         self.machine.requestFailed()
         self.abandonOrigin()
-        self.record = ExchangeRecord(method: "NONE", url: "error:invalid-request", client: self.clientIP)
+        self.record = ExchangeRecord(
+            method: "NONE", url: "error:invalid-request", client: self.clientIP, start: context.eventLoop.now)
         self.writeLocalPage(page, reason: reason, url: "", closeAfter: true)
     }
 

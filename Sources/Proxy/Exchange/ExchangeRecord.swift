@@ -63,15 +63,17 @@ struct ExchangeRecord {
         Date(timeIntervalSince1970: Double(self.startMillis) / 1000)
     }
 
-    init(method: String = "NONE", url: String = "-", client: String = "-") {
+    /// An exchange starting at `start`, the event loop's clock reading (the one its timeouts
+    /// read too, so a test's clock moves them all).
+    init(method: String = "NONE", url: String = "-", client: String = "-", start: NIODeadline = .now()) {
         self.line = AccessLogEntry(
             startMillis: Self.wallClockMillis(), elapsedMillis: 0, client: client, action: "NONE_NONE", status: 0,
             bytes: 0, method: method, url: url, peer: nil, contentType: nil, policy: nil)
-        self.start = .now()
+        self.start = start
     }
 
-    init(head: HTTPRequestHead, client: String) {
-        self.init(method: head.method.rawValue, url: head.uri, client: client)
+    init(head: HTTPRequestHead, client: String, start: NIODeadline) {
+        self.init(method: head.method.rawValue, url: head.uri, client: client, start: start)
         self.clientVersion = head.version
     }
 

@@ -12,6 +12,8 @@ import Testing
 final class EmbeddedClientConnection {
     let loop = EmbeddedEventLoop()
     let channel: EmbeddedChannel
+    /// The origin connections the exchange leases before it would open one.
+    let pool: OriginPool
     private let threadPool = NIOThreadPool(numberOfThreads: 1)
 
     init(client: String = "127.0.0.1", _ configure: (inout ProxyConfiguration) -> Void = { _ in }) throws {
@@ -28,6 +30,7 @@ final class EmbeddedClientConnection {
             policies: LoopPolicies(group: self.loop, initial: try SnapshotCompiler.compile(store)),
             pools: OriginPools(group: self.loop, maxIdlePerKey: 1, idleTimeout: .seconds(1)),
             accessLogs: AccessLogBuffers(group: self.loop, writer: nil), icapServices: nil)
+        self.pool = environment.pools.pool(for: self.loop)
         self.channel = EmbeddedChannel(loop: self.loop)
         let address = try SocketAddress(ipAddress: client, port: 40_000)
         self.channel.remoteAddress = address
@@ -56,6 +59,16 @@ final class EmbeddedClientConnection {
     }
 
     var isOpen: Bool { self.channel.isActive }
+
+    /// An origin connection to `host`:`port` on an `EmbeddedChannel`, put in the pool as if a
+    /// request had used it: the next request to that origin leases it, no socket involved.
+    func pooledOrigin(host: String, port: Int) throws -> (EmbeddedChannel, OriginConnectionHandler) {
+        let handler = OriginConnectionHandler(readTimeout: .seconds(30))
+        let origin = EmbeddedChannel(handler: handler, loop: self.loop)
+        try origin.connect(to: SocketAddress(ipAddress: "192.0.2.80", port: port)).wait()
+        self.pool.release(origin, handler: handler, key: OriginPool.Key(host: host, port: port))
+        return (origin, handler)
+    }
 
     deinit {
         _ = try? self.channel.finish()
@@ -217,5 +230,53 @@ struct ClientPipelineWireTests {
         connection.loop.advanceTime(by: .seconds(6))
         self.expectPage(try connection.received(), status: "408 Request Timeout", code: "request_timeout", closes: true)
         #expect(!connection.isOpen)
+    }
+}
+
+/// Whole exchanges with the origin connection on an `EmbeddedChannel` too (leased from the
+/// pool): the exact bytes each side writes, and how many writes.
+struct ForwardedExchangeWireTests {
+    private func strings(_ channel: EmbeddedChannel) throws -> [String] {
+        var writes: [String] = []
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { writes.append(String(buffer: buffer)) }
+        return writes
+    }
+
+    @Test func aSmallResponseGoesToTheClientWithItsHeadInOneWrite() throws {
+        let client = try EmbeddedClientConnection()
+        let (origin, originHandler) = try client.pooledOrigin(host: "example.com", port: 80)
+        try client.send("GET http://example.com/a HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t\r\n\r\n")
+        let request = try self.strings(origin).joined()
+        #expect(request.hasPrefix("GET /a HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t\r\n"), "\(request)")
+        #expect(request.contains("\r\nVia: 1.1 portcullis\r\n"))
+        #expect(request.hasSuffix("\r\n\r\n"))
+
+        try origin.writeInbound(
+            ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello"))
+        #expect(
+            try self.strings(client.channel) == [
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nVia: 1.1 portcullis\r\n\r\nhello"
+            ])
+        // The origin connection went back to the pool for the next request to that origin.
+        #expect(client.pool.lease(OriginPool.Key(host: "example.com", port: 80))?.1 === originHandler)
+        _ = try? origin.finish()
+    }
+
+    @Test func aBodyInALaterReadStillLeavesWithTheHeadInOneWrite() throws {
+        let client = try EmbeddedClientConnection()
+        let (origin, _) = try client.pooledOrigin(host: "example.com", port: 80)
+        try client.send("GET http://example.com/b HTTP/1.1\r\nHost: example.com\r\n\r\n")
+        _ = try self.strings(origin)
+        // The head alone, then the read ends: what came goes out (nothing is held back waiting).
+        try origin.writeInbound(ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello"))
+        origin.pipeline.fireChannelReadComplete()
+        #expect(
+            try self.strings(client.channel) == [
+                "HTTP/1.1 200 OK\r\nContent-Length: 10\r\nVia: 1.1 portcullis\r\n\r\nhello"
+            ])
+        try origin.writeInbound(ByteBuffer(string: "world"))
+        origin.pipeline.fireChannelReadComplete()
+        #expect(try self.strings(client.channel) == ["world"])
+        _ = try? origin.finish()
     }
 }
