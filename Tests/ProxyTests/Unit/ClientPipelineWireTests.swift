@@ -262,7 +262,7 @@ struct ForwardedExchangeWireTests {
         _ = try? origin.finish()
     }
 
-    @Test func aBodyInALaterReadStillLeavesWithTheHeadInOneWrite() throws {
+    @Test func aBodyCutAcrossReadsGoesOutAsItComes() throws {
         let client = try EmbeddedClientConnection()
         let (origin, _) = try client.pooledOrigin(host: "example.com", port: 80)
         try client.send("GET http://example.com/b HTTP/1.1\r\nHost: example.com\r\n\r\n")
