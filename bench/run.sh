@@ -603,6 +603,8 @@ MaxKeepAliveRequests 0
 KeepAliveTimeout 600
 Pipelining on
 TmpDir $WORK/cicap/tmp
+# Anonymous shared memory: POSIX's (named in /dev/shm) outlives a c-icap that is killed.
+InterProcessSharedMemScheme mmap
 ModulesDir $modules
 ServicesDir $modules
 ServerLog $WORK/cicap/server.log

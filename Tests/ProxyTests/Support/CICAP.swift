@@ -37,6 +37,9 @@ final class CICAP {
             ServerAdmin you@your.address
             ServerName PortcullisTests
             TmpDir \(d)
+            # Anonymous shared memory: the default (POSIX, named in /dev/shm) is left behind by
+            # every c-icap killed rather than stopped, and after 1024 of them none starts.
+            InterProcessSharedMemScheme mmap
             MaxMemObject 131072
             DebugLevel 1
             Pipelining on
