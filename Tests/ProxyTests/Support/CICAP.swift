@@ -67,11 +67,28 @@ final class CICAP {
     func stop() {
         if self.process.isRunning {
             // c-icap keeps the signal mask it is started with, and a test process's threads
-            // block SIGTERM: SIGKILL cannot be blocked.
+            // block SIGTERM: SIGKILL cannot be blocked. Its children go first: a child left
+            // alone finishes the exchanges it holds, so a service "killed" mid-response would
+            // not be.
+            for child in Self.children(of: self.process.processIdentifier) { kill(child, SIGKILL) }
             kill(self.process.processIdentifier, SIGKILL)
             self.process.waitUntilExit()
         }
         self.directory.remove()
+    }
+
+    /// The processes whose parent is `parent` (from `/proc/PID/stat`: the field after the
+    /// state, which follows the parenthesised command name).
+    private static func children(of parent: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> Int32? in
+            guard let pid = Int32(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let nameEnd = stat.lastIndex(of: ")")
+            else { return nil }
+            let fields = stat[stat.index(after: nameEnd)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == parent ? pid : nil
+        }
     }
 
     deinit { self.stop() }
