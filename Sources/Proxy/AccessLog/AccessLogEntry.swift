@@ -61,7 +61,7 @@ struct AccessLogEntry {
             }
             line.byte(UInt8(ascii: " "))
             if let contentType = self.contentType {
-                contentType.withUnsafeReadableBytes { line.escaped($0.assumingMemoryBound(to: UInt8.self)) }
+                line.field(contentType)
             } else {
                 line.byte(UInt8(ascii: "-"))
             }
@@ -87,8 +87,12 @@ extension ByteWriter {
         }
     }
 
-    /// `bytes` as a log field (see `field`).
-    mutating func escaped(_ bytes: UnsafeBufferPointer<UInt8>) {
+    /// The same for a field that is bytes of a message (a response's media type).
+    mutating func field(_ value: ByteBuffer) {
+        value.withUnsafeReadableBytes { self.escaped($0.assumingMemoryBound(to: UInt8.self)) }
+    }
+
+    private mutating func escaped(_ bytes: UnsafeBufferPointer<UInt8>) {
         if bytes.isEmpty {
             self.byte(UInt8(ascii: "-"))
         } else if !bytes.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {

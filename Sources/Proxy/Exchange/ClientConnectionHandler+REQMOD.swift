@@ -151,7 +151,8 @@ extension ClientConnectionHandler {
             this.machine.requestFailed()
             this.endAdaptations()
             this.writeLocalPage(
-                .requestTimeout, reason: "the request body stopped arriving", url: this.record.url, closeAfter: true)
+                .requestTimeout, reason: "the request body stopped arriving", url: this.record.line.url,
+                closeAfter: true)
         }
     }
 
@@ -175,10 +176,10 @@ extension ClientConnectionHandler {
     func addICAPNotes(_ notes: [String]) {
         guard !notes.isEmpty else { return }
         let joined = notes.joined(separator: ",")
-        if let policy = self.record.policy, policy.contains("icap=") {
-            self.record.policy = policy + "," + joined
+        if let policy = self.record.line.policy, policy.contains("icap=") {
+            self.record.line.policy = policy + "," + joined
         } else {
-            self.record.policy = (self.record.policy.map { $0 + "," } ?? "") + "icap=" + joined
+            self.record.line.policy = (self.record.line.policy.map { $0 + "," } ?? "") + "icap=" + joined
         }
     }
 

@@ -16,9 +16,9 @@ extension ClientConnectionHandler {
                         originChannel.close(promise: nil)
                         return
                     }
-                    this.record.action = "TCP_TUNNEL"
-                    this.record.status = 200
-                    this.record.peer = originChannel.remoteAddress.flatMap { IPAddress128($0)?.description }
+                    this.record.line.action = "TCP_TUNNEL"
+                    this.record.line.status = 200
+                    this.record.line.peer = originChannel.remoteAddress.flatMap { IPAddress128($0)?.description }
                     var headers = HTTPHeaders()
                     headers.add(name: "Via", value: "1.1 \(this.environment.configuration.viaName)")
                     let head = HTTPResponseHead(
@@ -38,8 +38,8 @@ extension ClientConnectionHandler {
     }
 
     func switchProtocols(_ plan: ResponsePlan, context: ChannelHandlerContext) {
-        self.record.status = 101
-        self.record.action = "TCP_TUNNEL"
+        self.record.line.status = 101
+        self.record.line.action = "TCP_TUNNEL"
         context.writeAndFlush(
             Self.wrapOutboundOut(ResponseSerializer.encode(plan, allocator: self.allocator)), promise: nil)
         guard let origin = self.origin else { return }
@@ -70,7 +70,7 @@ extension ClientConnectionHandler {
                 client: clientChannel, origin: origin, idleTimeout: self.environment.configuration.tunnelIdleTimeout
             ) { tunnel in
                 var record = start
-                record.bytes = tunnel.bytesToClient
+                record.line.bytes = tunnel.bytesToClient
                 record.end(action: nil)
                 accessLog.record(record.line)
             }

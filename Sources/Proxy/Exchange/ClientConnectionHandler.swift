@@ -184,7 +184,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             (disposition, self.policyOutcome) = PolicyGate.apply(
                 disposition, client: self.clientAddress, snapshot: self.policy.snapshot, now: self.record.startDate,
                 via: self.environment.planner.via.http11)
-            self.record.policy = self.policyOutcome?.label
+            self.record.line.policy = self.policyOutcome?.label
             // After a refusal the connection closes if unread bytes may follow: a body, or the
             // tunnel bytes a client sends right behind its CONNECT. (Only refusals ask.)
             var unreadBytesMayFollow = false
@@ -359,8 +359,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.writeLocalPage(page, reason: reason, url: url, closeAfter: closeAfter)
         case .answer(let head, let body, let closeAfter):
             self.endAdaptations()
-            self.record.status = Int(head.status.code)
-            self.record.action = "TCP_MISS"
+            self.record.line.status = Int(head.status.code)
+            self.record.line.action = "TCP_MISS"
             self.writeComplete(head: head, body: body, closeAfter: closeAfter)
         case .sendRequest(let plan, let body, let end):
             // (The origin's read timeout counts from when the exchange took the connection.)
@@ -395,8 +395,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                     promise: nil)
             }
         case .writeResponseHead(let plan):
-            self.record.status = plan.head.status
-            self.record.contentType = plan.head.contentType
+            self.record.line.status = plan.head.status
+            self.record.line.contentType = plan.head.contentType
             self.clientNeedsFlush = true
             switch plan.originFraming {
             case .chunked, .untilClose: self.origin?.handler.setBulkReads(true)
@@ -417,7 +417,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 context.write(Self.wrapOutboundOut(bytes), promise: nil)
             }
         case .writeResponseBody(var buffer):
-            self.record.bytes += buffer.readableBytes
+            self.record.line.bytes += buffer.readableBytes
             self.clientNeedsFlush = true
             if self.heldResponse != nil {
                 self.heldResponse!.writeBuffer(&buffer)
@@ -475,7 +475,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     }
 
     func connectOrigin(_ plan: ForwardPlan, fresh: Bool, context: ChannelHandlerContext) {
-        self.record.action = "TCP_MISS"
+        self.record.line.action = "TCP_MISS"
         let key = OriginPool.Key(host: plan.connectHost, port: plan.connectPort)
         if !fresh, let (channel, handler) = self.pool.lease(key, now: self.record.start) {
             // Leased as the request started: its clock reading serves the origin's read timeout.
@@ -512,7 +512,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         channel: any Channel, handler: OriginConnectionHandler, key: OriginPool.Key, reused: Bool, now: NIODeadline
     ) {
         self.origin = (channel, handler, key, reused)
-        self.record.peer = handler.peerDescription
+        self.record.line.peer = handler.peerDescription
         handler.attach(self, now: now)
     }
 
@@ -574,18 +574,18 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
         let (head, body) = self.environment.localResponse(
             page, values: values, snapshot: snapshot, closeAfter: closeAfter, allocator: self.allocator)
-        self.record.status = Int(page.status.code)
-        self.record.action = page.status == .forbidden ? "TCP_DENIED" : "NONE_NONE"
-        self.record.contentType = ExchangeRecord.htmlContentType
+        self.record.line.status = Int(page.status.code)
+        self.record.line.action = page.status == .forbidden ? "TCP_DENIED" : "NONE_NONE"
+        self.record.line.contentType = ExchangeRecord.htmlContentType
         self.writeComplete(head: head, body: body, closeAfter: closeAfter)
     }
 
     func writeComplete(head: HTTPResponseHead, body: ByteBuffer, closeAfter: Bool) {
         guard let context = self.context else { return }
-        self.record.bytes += body.readableBytes
+        self.record.line.bytes += body.readableBytes
         self.logExchange(action: nil)
         var bytes = ResponseSerializer.encode(head, allocator: self.allocator)
-        if self.record.method != "HEAD" { bytes.writeImmutableBuffer(body) }
+        if self.record.line.method != "HEAD" { bytes.writeImmutableBuffer(body) }
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let channel = context.channel
         context.writeAndFlush(Self.wrapOutboundOut(bytes)).whenComplete { _ in

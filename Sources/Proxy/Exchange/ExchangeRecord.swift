@@ -15,44 +15,12 @@ import Policy
 /// kept as the line itself (`line`), filled in as the exchange goes and written out as they
 /// are: building a separate entry at the end would copy, and retain, each of its strings.
 struct ExchangeRecord {
-    private(set) var line: AccessLogEntry
+    /// The log line's fields: client, method, URL, action, status, bytes, peer, content type
+    /// (the origin's own bytes, or the proxy's for a local page) and the policy's verdict.
+    var line: AccessLogEntry
     var start: NIODeadline
     var clientVersion: HTTPVersion = .http1_1
     var logged = false
-
-    var startMillis: Int64 { self.line.startMillis }
-    var client: String { self.line.client }
-    var method: String { self.line.method }
-    var url: String {
-        get { self.line.url }
-        set { self.line.url = newValue }
-    }
-    var action: String {
-        get { self.line.action }
-        set { self.line.action = newValue }
-    }
-    var status: Int {
-        get { self.line.status }
-        set { self.line.status = newValue }
-    }
-    var bytes: Int {
-        get { self.line.bytes }
-        set { self.line.bytes = newValue }
-    }
-    var peer: String? {
-        get { self.line.peer }
-        set { self.line.peer = newValue }
-    }
-    /// The response's media type: the origin's own bytes, or the proxy's for a local page.
-    var contentType: ByteBuffer? {
-        get { self.line.contentType }
-        set { self.line.contentType = newValue }
-    }
-    /// The policy's verdict and rule (`deny,group=Default,rule=2,list=deny`).
-    var policy: String? {
-        get { self.line.policy }
-        set { self.line.policy = newValue }
-    }
 
     /// The media type of the proxy's own pages.
     static let htmlContentType = ByteBuffer(string: "text/html")
@@ -60,7 +28,7 @@ struct ExchangeRecord {
     /// When the exchange started, on the wall clock (the log's first field, and the time the
     /// policy's schedules are read at).
     var startDate: Date {
-        Date(timeIntervalSince1970: Double(self.startMillis) / 1000)
+        Date(timeIntervalSince1970: Double(self.line.startMillis) / 1000)
     }
 
     /// An exchange starting at `start`, the event loop's clock reading (the one its timeouts

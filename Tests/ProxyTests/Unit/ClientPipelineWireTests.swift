@@ -192,6 +192,7 @@ struct ClientPipelineWireTests {
         connection.loop.advanceTime(by: .seconds(3))
         #expect(!connection.isOpen)
     }
+
     @Test func emptyLinesAreNoHeadAndTheIdleTimeoutStillCloses() throws {
         let connection = try EmbeddedClientConnection {
             $0.maxHeaderBytes = 20
