@@ -34,6 +34,9 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private var timeoutTask: Scheduled<Void>?
     /// Called once when the channel closes; the pool uses it to forget the connection.
     var onClose: (() -> Void)?
+    /// The pool's list for this connection's origin, once the connection has been pooled: it
+    /// comes back to the same list without the pool hashing its key again.
+    var idleList: OriginPool.IdleList?
 
     /// The exchange using the connection; nil while pooled. Held strongly: the exchange drops it
     /// whenever it lets the connection go, and a close, failure or read timeout drops it here.

@@ -10,7 +10,7 @@ final class OriginPool {
         var port: Int
     }
 
-    private struct Idle {
+    fileprivate struct Idle {
         var channel: any Channel
         var handler: OriginConnectionHandler
         var since: NIODeadline
@@ -20,8 +20,14 @@ final class OriginPool {
     /// releasing change it in place through a plain dictionary read: no copy of the list, and
     /// no dictionary mutation (whose accessor allocates) on every request. A list stays while
     /// any connection to its origin may come back, and goes when one closes and leaves it empty.
-    private final class IdleList {
-        var entries: [Idle] = []
+    ///
+    /// A connection's handler keeps its list (`OriginConnectionHandler.idleList`), so coming
+    /// back costs no hashing of the key: one hash per request (the lease), not two.
+    final class IdleList {
+        fileprivate var entries: [Idle] = []
+        /// Still the pool's list for its key (an emptied list leaves the pool: a connection
+        /// holding it looks its key up again).
+        fileprivate var isInPool = true
     }
 
     private let loop: any EventLoop
@@ -56,11 +62,15 @@ final class OriginPool {
         self.loop.assertInEventLoop()
         handler.detach()
         let list: IdleList
-        if let existing = self.idle[key] {
+        if let known = handler.idleList, known.isInPool {
+            list = known
+        } else if let existing = self.idle[key] {
             list = existing
+            handler.idleList = list
         } else {
             list = IdleList()
             self.idle[key] = list
+            handler.idleList = list
         }
         guard list.entries.count < self.maxIdlePerKey else {
             channel.close(promise: nil)
@@ -82,7 +92,10 @@ final class OriginPool {
     private func forget(handler: OriginConnectionHandler, key: Key) {
         guard let list = self.idle[key] else { return }
         list.entries.removeAll { $0.handler === handler }
-        if list.entries.isEmpty { self.idle[key] = nil }
+        if list.entries.isEmpty {
+            list.isInPool = false
+            self.idle[key] = nil
+        }
     }
 
     /// How many origins the pool keeps a list for (tests: lists do not outlive connections).
@@ -91,10 +104,13 @@ final class OriginPool {
     /// Closes every idle connection (shutdown).
     func closeAll() {
         for (_, list) in self.idle {
+            list.isInPool = false
             for entry in list.entries {
                 entry.handler.onClose = nil
                 entry.channel.close(promise: nil)
             }
+            // (An idle entry's handler holds its list: emptied, the list holds no handler.)
+            list.entries = []
         }
         self.idle = [:]
     }

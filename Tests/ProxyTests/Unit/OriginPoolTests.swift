@@ -41,6 +41,29 @@ struct OriginPoolTests {
         #expect(pool.originsKept == 0)
     }
 
+    /// A connection comes back to the list it left (its handler keeps it), unless that list
+    /// has left the pool meanwhile: then it goes to the pool's list for its key.
+    @Test func aConnectionWhoseListLeftThePoolComesBackToTheNewOne() throws {
+        let loop = EmbeddedEventLoop()
+        let pool = OriginPool(loop: loop, maxIdlePerKey: 4, idleTimeout: .seconds(60))
+        let (first, firstHandler) = try self.connection(on: loop)
+        let (second, secondHandler) = try self.connection(on: loop)
+        pool.release(first, handler: firstHandler, key: self.key)
+        pool.release(second, handler: secondHandler, key: self.key)
+        #expect(pool.lease(self.key)?.1 === secondHandler)
+        #expect(pool.lease(self.key)?.1 === firstHandler)
+        // Both leased; one closes, and the emptied list leaves the pool.
+        try second.close().wait()
+        #expect(pool.originsKept == 0)
+        pool.release(first, handler: firstHandler, key: self.key)
+        #expect(pool.originsKept == 1)
+        #expect(pool.lease(self.key)?.1 === firstHandler)
+        // And again, through the list it now keeps.
+        pool.release(first, handler: firstHandler, key: self.key)
+        #expect(pool.lease(self.key)?.1 === firstHandler)
+        _ = try? first.finish()
+    }
+
     @Test func anIdleConnectionThatClosesIsForgotten() throws {
         let loop = EmbeddedEventLoop()
         let pool = OriginPool(loop: loop, maxIdlePerKey: 4, idleTimeout: .seconds(60))
