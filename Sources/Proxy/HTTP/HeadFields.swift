@@ -214,39 +214,6 @@ private enum RareHeadFields {
     }
 }
 
-/// Field names the proxy treats specially, recognised without allocating.
-enum FieldName {
-    case connection, proxyConnection, transferEncoding, upgrade, otherHopByHop
-    case contentLength, host, maxForwards, contentType, via, xForwardedFor
-    case none
-
-    init(_ name: some BidirectionalCollection<UInt8>) {
-        func named(_ candidate: StaticString) -> Bool { ASCII.matchesLowercase(name, candidate) }
-        switch name.count {
-        case 2: self = named("te") ? .otherHopByHop : .none
-        case 3: self = named("via") ? .via : .none
-        case 4: self = named("host") ? .host : .none
-        case 7: self = named("upgrade") ? .upgrade : (named("trailer") ? .otherHopByHop : .none)
-        case 10: self = named("connection") ? .connection : (named("keep-alive") ? .otherHopByHop : .none)
-        case 12: self = named("max-forwards") ? .maxForwards : (named("content-type") ? .contentType : .none)
-        case 14: self = named("content-length") ? .contentLength : .none
-        case 15: self = named("x-forwarded-for") ? .xForwardedFor : .none
-        case 16: self = named("proxy-connection") ? .proxyConnection : .none
-        case 17: self = named("transfer-encoding") ? .transferEncoding : .none
-        case 18: self = named("proxy-authenticate") ? .otherHopByHop : .none
-        case 19: self = named("proxy-authorization") ? .otherHopByHop : .none
-        default: self = .none
-        }
-    }
-
-    var isHopByHop: Bool {
-        switch self {
-        case .connection, .proxyConnection, .transferEncoding, .upgrade, .otherHopByHop: return true
-        case .contentLength, .host, .maxForwards, .contentType, .via, .xForwardedFor, .none: return false
-        }
-    }
-}
-
 /// Byte-level helpers for HTTP's ASCII syntax.
 enum ASCII {
     /// Case-insensitive equality of two ASCII byte sequences, without allocating.

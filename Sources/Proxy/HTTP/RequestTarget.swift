@@ -28,7 +28,10 @@ public struct RequestTarget: Sendable, Hashable {
     /// `hostHeader` is built from this, so the two cannot disagree). Needs the host's length
     /// plus 8 bytes.
     func writeHostHeader(to writer: inout ByteWriter) {
-        let isIPv6 = self.host.utf8.contains(UInt8(ascii: ":"))
+        // (Over the contiguous bytes: `contains` on the UTF-8 view steps through String indices.)
+        let isIPv6 =
+            self.host.utf8.withContiguousStorageIfAvailable { $0.contains(UInt8(ascii: ":")) }
+            ?? self.host.utf8.contains(UInt8(ascii: ":"))
         if isIPv6 { writer.byte(UInt8(ascii: "[")) }
         writer.text(self.host)
         if isIPv6 { writer.byte(UInt8(ascii: "]")) }
