@@ -71,8 +71,7 @@ extension ClientConnectionHandler {
             ) { tunnel in
                 var record = start
                 record.line.bytes = tunnel.bytesToClient
-                record.end(action: nil)
-                accessLog.record(record.line)
+                record.log(action: nil, now: .now(), to: accessLog)
             }
             // The HTTP handlers leave, handing the bytes they hold to the glue: this one the
             // bytes it had not parsed (the parser stopped after the CONNECT or the upgrade

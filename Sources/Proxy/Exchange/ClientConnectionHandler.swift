@@ -603,12 +603,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     func logExchange(action: String?, now: NIODeadline = .now()) {
         guard !self.record.logged else { return }
         self.record.logged = true
-        self.record.end(action: action, now: now)
-        self.accessLog.record(self.record.line)
-        // The content type is a view of the origin connection's read buffer. Let go of it: that
-        // connection, back in the pool, may read its next response (for another client) before
-        // this client's next request, and it reuses the buffer only if nothing else holds it.
-        self.record.line.contentType = nil
+        self.record.log(action: action, now: now, to: self.accessLog)
     }
 }
 

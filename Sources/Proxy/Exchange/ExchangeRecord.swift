@@ -45,11 +45,18 @@ struct ExchangeRecord {
         self.clientVersion = head.version
     }
 
-    /// Ends the line at `now`, with `action` in place of the one recorded (if given): the
-    /// line is then ready to be written.
-    mutating func end(action: String?, now: NIODeadline = .now()) {
+    /// Ends the line at `now`, with `action` in place of the one recorded (if given), and
+    /// writes it to `accessLog`. (Mutating: the line is written from where it is, not copied.)
+    ///
+    /// The line then lets go of its content type, a view of the origin connection's read
+    /// buffer: that connection, back in the pool, may read its next response (for another
+    /// client) before this record is replaced, and reuses the buffer only if nothing else
+    /// holds it.
+    mutating func log(action: String?, now: NIODeadline, to accessLog: AccessLogBuffer) {
         self.line.elapsedMillis = (now - self.start).nanoseconds / 1_000_000
         if let action { self.line.action = action }
+        accessLog.record(self.line)
+        self.line.contentType = nil
     }
 
     private static func wallClockMillis() -> Int64 {
