@@ -646,7 +646,9 @@ start_portcullis_as() {
     pick_port; local port=$PORT
     mkdir -p "$WORK/$dir"
     SERVER_LOGS[$name]="$WORK/$dir/access.log"
-    start_server "$name" "$PORTCULLIS_BIN" run \
+    # This script's PORTCULLIS_* knobs are not for Portcullis, which reads PORTCULLIS_<SETTING>
+    # variables as settings (PORTCULLIS_THREADS is its `threads`; set but empty, it is an error).
+    start_server "$name" env -u PORTCULLIS_THREADS -u PORTCULLIS_BIN -u PORTCULLIS_DATA "$PORTCULLIS_BIN" run \
         --listen "$LOOPBACK:$port" \
         --data-dir "${PORTCULLIS_DATA:-$WORK/$dir}" \
         --connect-ports "$NGINX_PORT" \
