@@ -35,7 +35,7 @@
 #   LATENCY_SECONDS  seconds of the single-connection latency run after
 #                    each 1 KiB run (p99 with no queueing: what a target
 #                    adds to one request), 0 = skip it              [5]
-#   DOWNLOADS        64 MiB downloads per target (median used)  [5]
+#   DOWNLOADS        64 MiB downloads per target (median used)  [15]
 #   BENCH_ONLY       space-separated subset of targets to run:
 #                    "direct haproxy squid squid-icap tinyproxy portcullis
 #                    portcullis-icap squid-respmod portcullis-respmod" [all];
@@ -105,7 +105,7 @@ DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-2}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-50}
-DOWNLOADS=${DOWNLOADS:-5}
+DOWNLOADS=${DOWNLOADS:-15}
 LATENCY_SECONDS=${LATENCY_SECONDS:-5}
 BENCH_BUILD=${BENCH_BUILD:-1}
 NGINX_WORKERS=${NGINX_WORKERS:-1}
