@@ -15,15 +15,23 @@ struct OriginPoolTests {
         return (channel, handler)
     }
 
-    @Test func aReleasedConnectionIsLeasedAgainMostRecentFirst() throws {
+    /// A pool that was given two connections and leased them back, most recent first (checked).
+    private func twoReleasedAndLeasedAgain() throws -> (
+        OriginPool, (EmbeddedChannel, OriginConnectionHandler), (EmbeddedChannel, OriginConnectionHandler)
+    ) {
         let loop = EmbeddedEventLoop()
         let pool = OriginPool(loop: loop, maxIdlePerKey: 4, idleTimeout: .seconds(60))
-        let (first, firstHandler) = try self.connection(on: loop)
-        let (second, secondHandler) = try self.connection(on: loop)
-        pool.release(first, handler: firstHandler, key: self.key)
-        pool.release(second, handler: secondHandler, key: self.key)
-        #expect(pool.lease(self.key)?.1 === secondHandler)
-        #expect(pool.lease(self.key)?.1 === firstHandler)
+        let first = try self.connection(on: loop)
+        let second = try self.connection(on: loop)
+        pool.release(first.0, handler: first.1, key: self.key)
+        pool.release(second.0, handler: second.1, key: self.key)
+        #expect(pool.lease(self.key)?.1 === second.1)
+        #expect(pool.lease(self.key)?.1 === first.1)
+        return (pool, first, second)
+    }
+
+    @Test func aReleasedConnectionIsLeasedAgainMostRecentFirst() throws {
+        let (pool, (first, _), (second, _)) = try self.twoReleasedAndLeasedAgain()
         #expect(pool.lease(self.key) == nil)
         #expect(pool.lease(OriginPool.Key(host: "other.example", port: 80)) == nil)
         _ = try? first.finish()
@@ -44,14 +52,7 @@ struct OriginPoolTests {
     /// A connection comes back to the list it left (its handler keeps it), unless that list
     /// has left the pool meanwhile: then it goes to the pool's list for its key.
     @Test func aConnectionWhoseListLeftThePoolComesBackToTheNewOne() throws {
-        let loop = EmbeddedEventLoop()
-        let pool = OriginPool(loop: loop, maxIdlePerKey: 4, idleTimeout: .seconds(60))
-        let (first, firstHandler) = try self.connection(on: loop)
-        let (second, secondHandler) = try self.connection(on: loop)
-        pool.release(first, handler: firstHandler, key: self.key)
-        pool.release(second, handler: secondHandler, key: self.key)
-        #expect(pool.lease(self.key)?.1 === secondHandler)
-        #expect(pool.lease(self.key)?.1 === firstHandler)
+        let (pool, (first, firstHandler), (second, _)) = try self.twoReleasedAndLeasedAgain()
         // Both leased; one closes, and the emptied list leaves the pool.
         try second.close().wait()
         #expect(pool.originsKept == 0)
