@@ -29,6 +29,10 @@
 #
 # Environment knobs (defaults in brackets):
 #   DURATION         seconds of each wrk measurement            [10]
+#   ROUNDS           1 KiB measurements per target, taken in turns (every
+#                    target once, then again ...); the median is reported,
+#                    so a moment of load elsewhere on the machine moves one
+#                    round of one target, not the ratio                [3]
 #   WARMUP           seconds of wrk warm-up before it, 0 = none [2]
 #   THREADS          wrk threads                                [2]
 #   CONNECTIONS      wrk concurrent connections                 [50]
@@ -72,7 +76,7 @@ set -euo pipefail
 
 # --- Remember the exact command line (knobs that were explicitly set) ------
 
-KNOBS=(DURATION WARMUP THREADS CONNECTIONS LATENCY_SECONDS DOWNLOADS BENCH_ONLY PORTCULLIS_BIN PORTCULLIS_DATA
+KNOBS=(DURATION ROUNDS WARMUP THREADS CONNECTIONS LATENCY_SECONDS DOWNLOADS BENCH_ONLY PORTCULLIS_BIN PORTCULLIS_DATA
        BENCH_BUILD NGINX_WORKERS HAPROXY_THREADS PORTCULLIS_THREADS BENCH_KEEP)
 COMMAND_LINE=""
 for k in "${KNOBS[@]}"; do
@@ -102,6 +106,7 @@ LUA_SCRIPT="$SCRIPT_DIR/absolute-form.lua"
 ACCESS_LOGS=${ACCESS_LOGS:-on}
 [[ $ACCESS_LOGS == on || $ACCESS_LOGS == off ]] || { echo "ACCESS_LOGS must be on or off" >&2; exit 2; }
 DURATION=${DURATION:-10}
+ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-2}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-50}
@@ -139,10 +144,10 @@ log()  { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 warn() { log "WARNING: $*"; }
 die()  { log "ERROR: $*"; exit 1; }
 
-for v in DURATION WARMUP THREADS CONNECTIONS DOWNLOADS NGINX_WORKERS HAPROXY_THREADS; do
+for v in DURATION ROUNDS WARMUP THREADS CONNECTIONS DOWNLOADS NGINX_WORKERS HAPROXY_THREADS; do
     [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a whole number, got '${!v}'"
 done
-((DURATION > 0 && THREADS > 0 && DOWNLOADS > 0)) || die "DURATION, THREADS and DOWNLOADS must be > 0"
+((DURATION > 0 && ROUNDS > 0 && THREADS > 0 && DOWNLOADS > 0)) || die "DURATION, ROUNDS, THREADS and DOWNLOADS must be > 0"
 ((CONNECTIONS >= THREADS)) || die "CONNECTIONS must be >= THREADS (wrk requirement)"
 [[ $NGINX_WORKERS != 0 ]] || NGINX_WORKERS=auto
 ((HAPROXY_THREADS > 0)) || die "HAPROXY_THREADS must be > 0"
@@ -162,6 +167,7 @@ declare -A STATUS=()   # ok | skipped | failed
 declare -A NOTE=()     # why skipped/failed
 declare -A INFO=()     # footnotes for the report
 declare -A RPS=() P99=() P99ONE=() DL=() TUNNEL=() CPU=()
+declare -A RPS_ROUNDS=() P99_ROUNDS=() CPU_ROUNDS=()   # each round's figures, space-separated
 FAILED=0
 
 # --- Required tools ---------------------------------------------------------------
@@ -806,11 +812,15 @@ measure_rps() {
     fi
 }
 
+# median NUMBERS...: the middle value (the mean of the two middle ones for an even count).
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
+        END { if (NR) printf "%s", (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
 # median_mbps NUMBERS...: median of bytes/s values, printed as MB/s (10^6).
 median_mbps() {
-    printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
-        END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2;
-              printf "%.1f", m / 1e6 }'
+    awk -v m="$(median "$@")" 'BEGIN { printf "%.1f", m / 1e6 }'
 }
 
 # measure_download TARGET MODE: MODE is "get" (plain GET, through the proxy
@@ -851,14 +861,34 @@ measure_download() {
     log "$t: 64 MiB ${mode/get/GET}: median $mbps MB/s over $DOWNLOADS downloads"
 }
 
+# The 1 KiB runs: ROUNDS rounds, each target once per round, in the same order, so that every
+# target is measured across the same stretch of the run; each figure is the median of its rounds.
+for ((round = 1; round <= ROUNDS; round++)); do
+    for t in "${ALL_TARGETS[@]}"; do
+        wanted "$t" || continue
+        case ${STATUS[$t]:-} in skipped|failed) continue ;; esac
+        log "=== $t (port ${TARGET_PORT[$t]}): 1 KiB, round $round of $ROUNDS ==="
+        STATUS[$t]=ok
+        if ! measure_rps "$t"; then
+            RPS[$t]=FAIL; P99[$t]=FAIL; mark_failed "$t" "1 KiB wrk run failed"
+            continue
+        fi
+        RPS_ROUNDS[$t]+="${RPS[$t]} "; P99_ROUNDS[$t]+="${P99[$t]} "; CPU_ROUNDS[$t]+="${CPU[$t]:-} "
+        sleep 1   # let sockets/CPU settle before the next target
+    done
+done
+for t in "${!RPS_ROUNDS[@]}"; do
+    [[ ${STATUS[$t]:-} == ok ]] || continue
+    # shellcheck disable=SC2086  # the rounds are a space-separated list of numbers
+    { RPS[$t]=$(median ${RPS_ROUNDS[$t]}); P99[$t]=$(median ${P99_ROUNDS[$t]}); }
+    # shellcheck disable=SC2086
+    [[ -n ${CPU_ROUNDS[$t]// /} ]] && CPU[$t]=$(median ${CPU_ROUNDS[$t]})
+done
+
 for t in "${ALL_TARGETS[@]}"; do
     wanted "$t" || continue
     case ${STATUS[$t]:-} in skipped|failed) continue ;; esac
     log "=== $t (port ${TARGET_PORT[$t]}) ==="
-    STATUS[$t]=ok
-    if ! measure_rps "$t"; then
-        RPS[$t]=FAIL; P99[$t]=FAIL; mark_failed "$t" "1 KiB wrk run failed"
-    fi
     if ((LATENCY_SECONDS > 0)) && ! measure_latency "$t"; then
         P99ONE[$t]=FAIL; mark_failed "$t" "1 KiB single-connection run failed"
     fi
@@ -946,7 +976,7 @@ fi
     echo "- Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "- Machine: $(nproc) CPUs${CPU_MODEL:+ ($CPU_MODEL)}, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- Command: \`$COMMAND_LINE\`"
-    echo "- wrk: -t$THREADS -c$CONNECTIONS -d${DURATION}s (after ${WARMUP}s warm-up), 1 KiB body, keep-alive; p99 over 1 connection: -t1 -c1 -d${LATENCY_SECONDS}s; downloads: median of $DOWNLOADS, MB = 10^6 bytes"
+    echo "- wrk: -t$THREADS -c$CONNECTIONS -d${DURATION}s (after ${WARMUP}s warm-up), 1 KiB body, keep-alive, median of $ROUNDS rounds taken in turns; p99 over 1 connection: -t1 -c1 -d${LATENCY_SECONDS}s; downloads: median of $DOWNLOADS, MB = 10^6 bytes"
     echo "- Servers: nginx worker_processes $NGINX_WORKERS, HAProxy nbthread $HAPROXY_THREADS, Squid workers 1, Portcullis threads ${PORTCULLIS_THREADS:-= cores}; access logs (Squid, Portcullis): $ACCESS_LOGS"
     echo "- Versions: $VERSIONS"
     echo
@@ -961,6 +991,15 @@ fi
         IFS=$'\t' read -r -a cells <<<"$row"
         print_row "${cells[@]}"
     done
+    if ((ROUNDS > 1)); then
+        echo
+        echo "1 KiB req/s in each round (the table gives the median; its ratios are of medians):"
+        echo
+        for t in "${ALL_TARGETS[@]}"; do
+            [[ -n ${RPS_ROUNDS[$t]:-} ]] || continue
+            echo "- ${LABEL[$t]}: $(awk '{ for (i = 1; i <= NF; i++) printf "%s%.0f", (i > 1 ? ", " : ""), $i }' <<<"${RPS_ROUNDS[$t]}")"
+        done
+    fi
     notes=0
     for t in "${ALL_TARGETS[@]}"; do
         for msg in "${NOTE[$t]:+${STATUS[$t]}: ${NOTE[$t]}}" "${INFO[$t]:-}"; do
