@@ -487,7 +487,7 @@ start_squid() { start_squid_as squid ""; }
 
 # Squid with c-icap's echo service as its REQMOD service (what a school runs today).
 start_squid-icap() {
-    start_cicap || return 1
+    start_cicap squid-icap || return 1
     start_squid_as squid-icap "icap_enable on
 icap_preview_enable on
 icap_persistent_connections on
@@ -497,7 +497,7 @@ adaptation_access echo allow all"
 
 # Squid with c-icap's echo service as its RESPMOD service (responses streamed through it).
 start_squid-respmod() {
-    start_cicap || return 1
+    start_cicap squid-respmod || return 1
     start_squid_as squid-respmod "icap_enable on
 icap_preview_enable on
 icap_persistent_connections on
@@ -586,19 +586,23 @@ EOF
     wait_ready tinyproxy "$ORIGIN/1k" "http://$LOOPBACK:$port"
 }
 
-# --- c-icap: the echo REQMOD service both -icap targets use ------------------------------
+# --- c-icap: the echo service of the ICAP targets -------------------------------------------
 
+# start_cicap TARGET: a c-icap of the target's own, its port in CICAP_PORT. (One shared by all
+# the ICAP targets fills up: c-icap gives every connection a thread until it closes, and
+# each client keeps its idle connections open, so the first targets' idle connections took
+# the threads the later ones needed, and their requests waited for ever.)
 CICAP_PORT=""
 start_cicap() {
-    [[ -n $CICAP_PORT ]] && return 0
+    local target=$1 dir="$WORK/cicap-$1"
     command -v c-icap >/dev/null || { warn "c-icap not installed"; return 1; }
     pick_port; CICAP_PORT=$PORT
-    mkdir -p "$WORK/cicap/tmp"
+    mkdir -p "$dir/tmp"
     local modules
     modules=$(dirname "$(dpkg -L c-icap 2>/dev/null | grep -m1 '/srv_echo.so$')")
-    cat >"$WORK/cicap/c-icap.conf" <<EOF
-PidFile $WORK/cicap/c-icap.pid
-CommandsSocket $WORK/cicap/c-icap.ctl
+    cat >"$dir/c-icap.conf" <<EOF
+PidFile $dir/c-icap.pid
+CommandsSocket $dir/c-icap.ctl
 Port $LOOPBACK:$CICAP_PORT
 StartServers 1
 MaxServers 2
@@ -608,23 +612,23 @@ MaxSpareThreads 64
 MaxKeepAliveRequests 0
 KeepAliveTimeout 600
 Pipelining on
-TmpDir $WORK/cicap/tmp
+TmpDir $dir/tmp
 # Anonymous shared memory: POSIX's (named in /dev/shm) outlives a c-icap that is killed.
 InterProcessSharedMemScheme mmap
 ModulesDir $modules
 ServicesDir $modules
-ServerLog $WORK/cicap/server.log
+ServerLog $dir/server.log
 AccessLog /dev/null
 DebugLevel 0
 Service echo srv_echo.so
 EOF
-    start_server cicap c-icap -N -D -f "$WORK/cicap/c-icap.conf"
+    start_server "cicap-$target" c-icap -N -D -f "$dir/c-icap.conf"
     local i
     for ((i = 0; i < STARTUP_TRIES; i++)); do
         if (exec 3<>"/dev/tcp/$LOOPBACK/$CICAP_PORT") 2>/dev/null; then return 0; fi
         sleep "$STARTUP_SLEEP"
     done
-    warn "c-icap did not start"; show_logs cicap; return 1
+    warn "c-icap did not start"; show_logs "cicap-$target"; return 1
 }
 
 # --- Portcullis: forward proxy ------------------------------------------------------
@@ -636,13 +640,13 @@ start_portcullis() { start_portcullis_as portcullis pc; }
 
 # Portcullis with c-icap's echo service as its REQMOD service.
 start_portcullis-icap() {
-    start_cicap || return 1
+    start_cicap portcullis-icap || return 1
     start_portcullis_as portcullis-icap pc-icap --icap-service "reqmod icap://$LOOPBACK:$CICAP_PORT/echo bypass=off"
 }
 
 # Portcullis with c-icap's echo service as its RESPMOD service.
 start_portcullis-respmod() {
-    start_cicap || return 1
+    start_cicap portcullis-respmod || return 1
     start_portcullis_as portcullis-respmod pc-respmod --icap-service "respmod icap://$LOOPBACK:$CICAP_PORT/echo bypass=off"
 }
 
