@@ -69,10 +69,10 @@ EMPTY=()
 LOADED=()
 for round in $(seq 1 "$ROUNDS"); do
     log "proxy round $round: empty policy"
-    BENCH_ONLY="direct portcullis" DOWNLOADS=1 PORTCULLIS_BIN=$BIN "$ROOT/bench/run.sh" >"$WORK/empty.$round.md"
+    BENCH_ONLY="direct portcullis" ROUNDS=1 DOWNLOADS=1 PORTCULLIS_BIN=$BIN "$ROOT/bench/run.sh" >"$WORK/empty.$round.md"
     EMPTY+=("$(rps_of "$WORK/empty.$round.md")")
     log "proxy round $round: 5M policy"
-    BENCH_ONLY="direct portcullis" DOWNLOADS=1 PORTCULLIS_BIN=$BIN PORTCULLIS_DATA="$WORK/data" \
+    BENCH_ONLY="direct portcullis" ROUNDS=1 DOWNLOADS=1 PORTCULLIS_BIN=$BIN PORTCULLIS_DATA="$WORK/data" \
         "$ROOT/bench/run.sh" >"$WORK/loaded.$round.md"
     LOADED+=("$(rps_of "$WORK/loaded.$round.md")")
 done
