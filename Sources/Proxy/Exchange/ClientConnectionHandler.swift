@@ -171,14 +171,14 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     func handle(_ event: ClientRequestEvent) {
         switch event {
-        case .head(let head, let fields):
+        case .head(let head):
             self.wait.exchangeStarted()
             self.requestCounter += 1
             self.sentContinue = false
             self.record = ExchangeRecord(head: head, client: self.clientIP, start: self.loopNow)
             var disposition =
                 self.clientAllowed
-                ? self.environment.planner.plan(head, fields: fields, clientIP: self.clientIP)
+                ? self.environment.planner.plan(head, clientIP: self.clientIP)
                 : .reject(.clientDenied, reason: "client \(self.clientIP) may not use this proxy", url: head.uri)
             // The policy decides every request the proxy would forward or tunnel.
             (disposition, self.policyOutcome) = PolicyGate.apply(
@@ -189,11 +189,12 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             // tunnel bytes a client sends right behind its CONNECT. (Only refusals ask.)
             var unreadBytesMayFollow = false
             if case .reject = disposition {
-                unreadBytesMayFollow = !self.clientAllowed || head.method == .CONNECT || Self.mayHaveBody(head)
+                unreadBytesMayFollow = !self.clientAllowed || head.method == .CONNECT || Self.mayHaveBody(head.fields)
             }
             let adaptation = self.adaptation(for: disposition)
             self.clientBodyEnded = adaptation != .streamed
-            if adaptation != .skip { self.adaptingHead = head }
+            // The services get NIO's form of the head (made only for them).
+            if adaptation != .skip { self.adaptingHead = head.httpHead }
             self.perform(
                 self.machine.requestHead(
                     disposition, unreadBytesMayFollow: unreadBytesMayFollow, adapt: adaptation != .skip))
@@ -216,8 +217,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
 
     /// Whether a refused request may still have body bytes on the wire (then the connection
     /// cannot be reused after the refusal).
-    static func mayHaveBody(_ head: HTTPRequestHead) -> Bool {
-        head.headers.contains(name: "content-length") || head.headers.contains(name: "transfer-encoding")
+    static func mayHaveBody(_ fields: HeadFields) -> Bool {
+        fields.contentLength != nil || fields.hasTransferEncoding || fields.framingError != nil
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {

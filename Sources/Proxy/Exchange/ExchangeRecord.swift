@@ -40,7 +40,7 @@ struct ExchangeRecord {
         self.start = start
     }
 
-    init(head: HTTPRequestHead, client: String, start: NIODeadline) {
+    init(head: ClientRequestHead, client: String, start: NIODeadline) {
         self.init(method: head.method.rawValue, url: head.uri, client: client, start: start)
         self.clientVersion = head.version
     }

@@ -3,8 +3,8 @@ import NIOHTTP1
 
 /// What the parser found next in a client's bytes.
 enum ClientRequestEvent {
-    /// A request head, with the framing and connection facts of its fields.
-    case head(HTTPRequestHead, HeadFields)
+    /// A request head: its line decoded, its field lines as bytes, the facts of its fields.
+    case head(ClientRequestHead)
     /// Body bytes, de-chunked.
     case body(ByteBuffer)
     case end
@@ -54,18 +54,18 @@ struct ClientRequestParser {
         case .failed:
             throw ClientRequestError(.afterError)
         case .head:
-            guard let (head, fields) = try self.parseHead(&buffer) else { return nil }
+            guard let head = try self.parseHead(&buffer) else { return nil }
             if head.method == .CONNECT {
                 self.state = .body(MessageBodyReader(.none), switchesProtocols: true)
-                return .head(head, fields)
+                return .head(head)
             }
             let framing: BodyFraming
-            switch fields.requestFraming() {
+            switch head.fields.requestFraming() {
             case .success(let value): framing = value
             case .failure(let error): throw self.fail(.badFraming(error.description))
             }
-            self.state = .body(MessageBodyReader(framing), switchesProtocols: fields.upgradeProtocol != nil)
-            return .head(head, fields)
+            self.state = .body(MessageBodyReader(framing), switchesProtocols: head.fields.upgradeProtocol != nil)
+            return .head(head)
         case .body(var reader, let switchesProtocols):
             let event: MessageBodyReader.Event?
             do {
@@ -94,23 +94,33 @@ struct ClientRequestParser {
 
     private mutating func parseHead(
         _ buffer: inout ByteBuffer
-    ) throws(ClientRequestError) -> (HTTPRequestHead, HeadFields)? {
+    ) throws(ClientRequestError) -> ClientRequestHead? {
         let length: Int
         switch self.headEnd.headLength(in: &buffer, maxHeadBytes: self.maxHeadBytes) {
         case .success(.some(let value)): length = value
         case .success(.none): return nil
         case .failure: throw self.fail(.headTooLarge(self.maxHeadBytes))
         }
-        let parsed = buffer.readSlice(length: length)!.withUnsafeReadableBytes { Self.parseHeadBytes($0) }
-        switch parsed {
-        case .success(let head): return head
-        case .failure(let kind): throw self.fail(kind)
+        let headBytes = buffer.readSlice(length: length)!
+        switch headBytes.withUnsafeReadableBytes({ Self.parseHeadBytes($0) }) {
+        case .success(let (line, fields, fieldLinesStart)):
+            // The field lines stay a view of the bytes read: they are forwarded as they came.
+            let fieldLines = headBytes.getSlice(
+                at: headBytes.readerIndex + fieldLinesStart, length: length - fieldLinesStart)!
+            return ClientRequestHead(
+                method: line.method, uri: line.uri, version: line.version, fields: fields, fieldLines: fieldLines)
+        case .failure(let kind):
+            throw self.fail(kind)
         }
     }
 
+    /// The request line, the facts of the field lines, and where the field lines start.
     fileprivate static func parseHeadBytes(
         _ all: UnsafeRawBufferPointer
-    ) -> Result<(HTTPRequestHead, HeadFields), ClientRequestError.Kind> {
+    ) -> Result<
+        ((method: HTTPMethod, uri: String, version: HTTPVersion), HeadFields, fieldLinesStart: Int),
+        ClientRequestError.Kind
+    > {
         // request-line = method SP request-target SP HTTP-version
         guard let firstNewline = FieldLineSyntax.firstIndex(of: UInt8(ascii: "\n"), in: all, from: 0, to: all.count)
         else { return .failure(.badRequestLine) }
@@ -136,25 +146,17 @@ struct ClientRequestParser {
         else { return .failure(.badRequestLine) }
 
         var fields = HeadFields()
-        var headers = HTTPHeaders()
-        // Room for the field lines at once (a browser sends a dozen), estimated from the head's
-        // length (a field line is rarely under 16 bytes) rather than counted in a second pass:
-        // one allocation, not one per doubling (past 64 fields the list grows as usual).
-        headers.reserveCapacity(min(all.count / 16 + 1, 64))
         guard
             FieldLineSyntax.parse(
                 all, from: firstNewline + 1, removesSpaceBeforeColon: false,
-                { name, value in
-                    fields.note(name: name, value: value)
-                    headers.add(
-                        name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
-                }) != nil
+                { name, value in fields.note(name: name, value: value) }) != nil
         else { return .failure(.badField) }
         fields.finish()
-        let head = HTTPRequestHead(
-            version: HTTPVersion(major: major, minor: minor), method: Self.method(method),
-            uri: String(decoding: target, as: UTF8.self), headers: headers)
-        return .success((head, fields))
+        let requestLine = (
+            method: Self.method(method), uri: String(decoding: target, as: UTF8.self),
+            version: HTTPVersion(major: major, minor: minor)
+        )
+        return .success((requestLine, fields, firstNewline + 1))
     }
 
     private static func digit(_ byte: UInt8) -> Int? {

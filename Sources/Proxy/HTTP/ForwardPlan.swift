@@ -5,9 +5,9 @@ import NIOHTTP1
 /// through several states of the exchange, and a reference is cheaper to carry than its fields.
 final class ForwardPlan: Sendable {
     let target: RequestTarget
-    /// The head as the client sent it; `OriginRequestSerializer` writes the origin's version.
-    let clientHead: HTTPRequestHead
-    let fields: HeadFields
+    /// The head as the client sent it, its field lines as bytes; `OriginRequestSerializer`
+    /// writes the origin's version of it.
+    let client: ClientRequestHead
     let requestFraming: BodyFraming
     /// The protocol the client asked to switch to (WebSocket), passed through as a tunnel.
     let upgrade: String?
@@ -24,17 +24,19 @@ final class ForwardPlan: Sendable {
     let connectHost: String
     let connectPort: Int
 
-    var method: HTTPMethod { self.clientHead.method }
-    var clientVersion: HTTPVersion { self.clientHead.version }
+    var fields: HeadFields { self.client.fields }
+    var method: HTTPMethod { self.client.method }
+    var clientVersion: HTTPVersion { self.client.version }
+    /// The client's head in NIO's form, made when asked (for the RESPMOD services).
+    var clientHead: HTTPRequestHead { self.client.httpHead }
 
     init(
-        target: RequestTarget, clientHead: HTTPRequestHead, fields: HeadFields, requestFraming: BodyFraming,
+        target: RequestTarget, client: ClientRequestHead, requestFraming: BodyFraming,
         upgrade: String?, clientKeepAlive: Bool, maxForwards: Int? = nil, via: String = "1.1 portcullis",
         forwardedFor: ForwardedForMode = .append, clientIP: String = "-", connectTo: (host: String, port: Int)? = nil
     ) {
         self.target = target
-        self.clientHead = clientHead
-        self.fields = fields
+        self.client = client
         self.requestFraming = requestFraming
         self.upgrade = upgrade
         self.clientKeepAlive = clientKeepAlive
@@ -49,7 +51,7 @@ final class ForwardPlan: Sendable {
     /// The same request, sent to another host and port.
     func intercepted(host: String, port: Int) -> ForwardPlan {
         ForwardPlan(
-            target: self.target, clientHead: self.clientHead, fields: self.fields, requestFraming: self.requestFraming,
+            target: self.target, client: self.client, requestFraming: self.requestFraming,
             upgrade: self.upgrade, clientKeepAlive: self.clientKeepAlive, maxForwards: self.maxForwards, via: self.via,
             forwardedFor: self.forwardedFor, clientIP: self.clientIP, connectTo: (host, port))
     }

@@ -2,14 +2,14 @@ import NIOCore
 import NIOHTTP1
 
 /// Writes the request the origin gets, straight from the client's head: origin-form target,
-/// HTTP/1.1, `Host` from the URL, the client's field lines less hop-by-hop ones, then the
-/// proxy's own (`Via`, `X-Forwarded-For`, framing). No intermediate header list is built.
+/// HTTP/1.1, `Host` from the URL, the client's field lines less hop-by-hop ones (their names
+/// and values copied as the bytes they came in), then the proxy's own (`Via`,
+/// `X-Forwarded-For`, framing). No intermediate header list is built.
 enum OriginRequestSerializer {
     static func head(_ plan: ForwardPlan, into buffer: inout ByteBuffer) {
         // Measured first (every client field could be kept, and `Via` and `X-Forwarded-For`
         // repeat earlier values once), then written with one capacity check.
-        var fieldBytes = 0
-        for (name, value) in plan.clientHead.headers { fieldBytes += name.utf8.count + value.utf8.count + 4 }
+        let fieldBytes = plan.client.fieldBytes
         let longest =
             plan.method.rawValue.utf8.count + plan.target.originForm.utf8.count + plan.target.host.utf8.count
             + 2 * fieldBytes + plan.via.utf8.count + plan.clientIP.utf8.count + (plan.upgrade?.utf8.count ?? 0) + 192
@@ -28,23 +28,29 @@ enum OriginRequestSerializer {
 
         var via: String?
         var forwardedFor: String?
-        for (name, value) in plan.clientHead.headers {
-            if plan.fields.hasHopByHop && plan.fields.isDropped(name: name.utf8) { continue }
-            switch FieldName(name.utf8) {
+        let fields = plan.fields
+        plan.client.forEachField { name, value in
+            if fields.hasHopByHop && fields.isDropped(name: name) { return }
+            switch FieldName(name) {
             case .host:
-                continue
+                return
             case .maxForwards where plan.maxForwards != nil:
-                continue
+                return
             case .via:
+                let value = String(decoding: value, as: UTF8.self)
                 via = via.map { $0 + ", " + value } ?? value
-                continue
+                return
             case .xForwardedFor where plan.forwardedFor != .transparent:
+                let value = String(decoding: value, as: UTF8.self)
                 forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
-                continue
+                return
             default:
                 break
             }
-            Self.writeField(name, value, to: &writer)
+            writer.bytes(UnsafeRawBufferPointer(rebasing: name))
+            writer.text(": " as StaticString)
+            writer.bytes(UnsafeRawBufferPointer(rebasing: value))
+            writer.text("\r\n" as StaticString)
         }
         if let maxForwards = plan.maxForwards {
             writer.text("Max-Forwards: " as StaticString)

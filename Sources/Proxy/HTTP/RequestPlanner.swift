@@ -16,18 +16,19 @@ struct RequestPlanner: Sendable {
         self.maxRequestBodyBytes = configuration.maxRequestBodyBytes
     }
 
+    /// A head in NIO's form (adapted by a REQMOD service, or a test's).
     func plan(_ head: HTTPRequestHead, clientIP: String) -> RequestDisposition {
-        self.plan(head, fields: HeadFields(head.headers), clientIP: clientIP)
+        self.plan(ClientRequestHead(head), clientIP: clientIP)
     }
 
-    /// `fields` are the facts of `head.headers`, when the parser gathered them already.
-    func plan(_ head: HTTPRequestHead, fields: HeadFields, clientIP: String) -> RequestDisposition {
+    func plan(_ head: ClientRequestHead, clientIP: String) -> RequestDisposition {
         let uri = head.uri
+        let fields = head.fields
         guard head.version.major == 1 else {
             return .reject(.badRequest, reason: "unsupported HTTP version", url: uri)
         }
         if head.method == .CONNECT {
-            return self.planConnect(head, fields: fields)
+            return self.planConnect(head)
         }
         if case .RAW(let method) = head.method, method == "PRI" {
             return .reject(.methodNotAllowed, reason: "the method PRI is not forwarded", url: uri)
@@ -67,20 +68,20 @@ struct RequestPlanner: Sendable {
         let keepAlive = fields.wantsKeepAlive(version: head.version)
         return .forward(
             ForwardPlan(
-                target: target, clientHead: head, fields: fields, requestFraming: framing, upgrade: upgrade,
+                target: target, client: head, requestFraming: framing, upgrade: upgrade,
                 clientKeepAlive: keepAlive && upgrade == nil, maxForwards: maxForwards,
                 via: self.via.entry(minorVersion: head.version.minor),
                 forwardedFor: self.forwardedFor, clientIP: clientIP))
     }
 
-    private func planConnect(_ head: HTTPRequestHead, fields: HeadFields) -> RequestDisposition {
+    private func planConnect(_ head: ClientRequestHead) -> RequestDisposition {
         let target: RequestTarget
         do {
             target = try RequestTarget(authorityForm: head.uri)
         } catch {
             return .reject(.badRequest, reason: "CONNECT target: \(error.description)", url: head.uri)
         }
-        if case .failure(let error) = fields.requestFraming() {
+        if case .failure(let error) = head.fields.requestFraming() {
             return .reject(.badRequest, reason: error.description, url: head.uri)
         }
         guard self.connectPorts.contains(target.port) else {
@@ -89,7 +90,7 @@ struct RequestPlanner: Sendable {
         return .tunnel(target)
     }
 
-    private func answerAsFinalRecipient(_ head: HTTPRequestHead) -> RequestDisposition {
+    private func answerAsFinalRecipient(_ head: ClientRequestHead) -> RequestDisposition {
         var headers = HTTPHeaders()
         headers.add(name: "Via", value: self.via.http11)
         if head.method == .OPTIONS {
@@ -97,17 +98,24 @@ struct RequestPlanner: Sendable {
             headers.add(name: "Content-Length", value: "0")
             return .answer(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers), body: ByteBuffer())
         }
-        // TRACE: echo the request as received, less credentials (RFC 9110 §9.3.8).
-        var echo = "\(head.method.rawValue) \(head.uri) HTTP/\(head.version.major).\(head.version.minor)\r\n"
-        for field in head.headers {
-            let name = field.name.lowercased()
-            if name == "authorization" || name == "proxy-authorization" || name == "cookie" { continue }
-            echo += "\(field.name): \(field.value)\r\n"
+        // TRACE: echo the request as received (its field values byte for byte), less
+        // credentials (RFC 9110 §9.3.8).
+        var echo = ByteBuffer(
+            string: "\(head.method.rawValue) \(head.uri) HTTP/\(head.version.major).\(head.version.minor)\r\n")
+        head.forEachField { name, value in
+            if ASCII.matchesLowercase(name, "authorization") || ASCII.matchesLowercase(name, "proxy-authorization")
+                || ASCII.matchesLowercase(name, "cookie")
+            {
+                return
+            }
+            echo.writeBytes(name)
+            echo.writeStaticString(": ")
+            echo.writeBytes(value)
+            echo.writeStaticString("\r\n")
         }
-        echo += "\r\n"
+        echo.writeStaticString("\r\n")
         headers.add(name: "Content-Type", value: "message/http")
-        headers.add(name: "Content-Length", value: String(echo.utf8.count))
-        return .answer(
-            HTTPResponseHead(version: .http1_1, status: .ok, headers: headers), body: ByteBuffer(string: echo))
+        headers.add(name: "Content-Length", value: String(echo.readableBytes))
+        return .answer(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers), body: echo)
     }
 }

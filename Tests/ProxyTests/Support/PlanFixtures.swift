@@ -10,8 +10,7 @@ extension ForwardPlan {
     ) -> ForwardPlan {
         ForwardPlan(
             target: RequestTarget(scheme: "http", host: "e.com", port: 80, originForm: "/"),
-            clientHead: HTTPRequestHead(version: clientVersion, method: method, uri: "http://e.com/"),
-            fields: HeadFields(),
+            client: ClientRequestHead(HTTPRequestHead(version: clientVersion, method: method, uri: "http://e.com/")),
             requestFraming: framing, upgrade: upgrade, clientKeepAlive: keepAlive)
     }
 }

@@ -43,6 +43,19 @@ final class EmbeddedClientConnection {
         try self.channel.writeInbound(ByteBuffer(string: text))
     }
 
+    func send(bytes: [UInt8]) throws {
+        try self.channel.writeInbound(ByteBuffer(bytes: bytes))
+    }
+
+    /// Everything written to the client so far, as bytes.
+    func receivedBytes() throws -> [UInt8] {
+        var all: [UInt8] = []
+        while let buffer = try self.channel.readOutbound(as: ByteBuffer.self) {
+            all += buffer.readableBytesView
+        }
+        return all
+    }
+
     func sendByteByByte(_ text: String) throws {
         for byte in text.utf8 {
             try self.channel.writeInbound(ByteBuffer(bytes: [byte]))
@@ -163,6 +176,23 @@ struct ClientPipelineWireTests {
         #expect(connection.isOpen)
     }
 
+    /// TRACE answered by the proxy echoes the field lines byte for byte (a value in obs-text
+    /// included), less the credentials.
+    @Test func traceWithMaxForwardsZeroEchoesTheFieldBytes() throws {
+        let connection = try EmbeddedClientConnection()
+        let request: [UInt8] =
+            Array("TRACE http://e.com/t HTTP/1.1\r\nHost: e.com\r\nX-Name: caf".utf8) + [0xE9]
+            + Array("\r\nCookie: secret=1\r\nMax-Forwards: 0\r\n\r\n".utf8)
+        try connection.send(bytes: request)
+        let echo: [UInt8] =
+            Array("TRACE http://e.com/t HTTP/1.1\r\nHost: e.com\r\nX-Name: caf".utf8) + [0xE9]
+            + Array("\r\nMax-Forwards: 0\r\n\r\n".utf8)
+        let head = Array(
+            "HTTP/1.1 200 OK\r\nVia: 1.1 portcullis\r\nContent-Type: message/http\r\nContent-Length: \(echo.count)\r\n\r\n"
+                .utf8)
+        #expect(try connection.receivedBytes() == head + echo)
+    }
+
     @Test func slowHeadGets408AfterTheHeaderTimeout() throws {
         let connection = try EmbeddedClientConnection { $0.headerTimeout = .seconds(5) }
         try connection.send("GET http://e.com/ HTTP/1.1\r\n")
@@ -260,6 +290,25 @@ struct ForwardedExchangeWireTests {
             ])
         // The origin connection went back to the pool for the next request to that origin.
         #expect(client.pool.lease(OriginPool.Key(host: "example.com", port: 80))?.1 === originHandler)
+        _ = try? origin.finish()
+    }
+
+    /// The client's field lines reach the origin as their bytes: a value in obs-text (here a
+    /// Latin-1 `é`, not UTF-8) is not turned into U+FFFD, white space around a value is
+    /// trimmed, hop-by-hop fields are dropped, and the proxy's own fields follow.
+    @Test func requestFieldValuesReachTheOriginByteForByte() throws {
+        let client = try EmbeddedClientConnection()
+        let (origin, _) = try client.pooledOrigin(host: "example.com", port: 80)
+        try client.send(
+            bytes: Array("GET http://example.com/c HTTP/1.1\r\nHost: example.com\r\nX-Name:  caf".utf8) + [0xE9]
+                + Array(
+                    " \r\nConnection: keep-alive, X-Drop\r\nX-Drop: 1\r\nVia: 1.0 first\r\nAccept: */*\r\n\r\n".utf8))
+        var request: [UInt8] = []
+        while let buffer = try origin.readOutbound(as: ByteBuffer.self) { request += buffer.readableBytesView }
+        let expected: [UInt8] =
+            Array("GET /c HTTP/1.1\r\nHost: example.com\r\nX-Name: caf".utf8) + [0xE9]
+            + Array("\r\nAccept: */*\r\nVia: 1.0 first, 1.1 portcullis\r\nX-Forwarded-For: 127.0.0.1\r\n\r\n".utf8)
+        #expect(request == expected, "\(String(decoding: request, as: UTF8.self))")
         _ = try? origin.finish()
     }
 

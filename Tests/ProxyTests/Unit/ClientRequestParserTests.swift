@@ -17,11 +17,13 @@ struct ClientRequestParserTests {
         func drain(_ buffer: inout ByteBuffer) throws {
             while let event = try parser.next(&buffer) {
                 switch event {
-                case .head(let head, let fields):
+                case .head(let head):
                     var line = "\(head.method.rawValue) \(head.uri) \(head.version.major).\(head.version.minor)"
-                    for (name, value) in head.headers { line += " [\(name)=\(value)]" }
-                    if let length = fields.contentLength { line += " cl=\(length)" }
-                    if fields.isChunked { line += " chunked" }
+                    head.forEachField { name, value in
+                        line += " [\(String(decoding: name, as: UTF8.self))=\(String(decoding: value, as: UTF8.self))]"
+                    }
+                    if let length = head.fields.contentLength { line += " cl=\(length)" }
+                    if head.fields.isChunked { line += " chunked" }
                     out.append(line)
                 case .body(let bytes): body += String(buffer: bytes)
                 case .end:
