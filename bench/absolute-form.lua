@@ -19,6 +19,11 @@
 --    "BENCH_RESULT" that run.sh parses, so we never have to scrape wrk's
 --    human-oriented output (whose units change between us/ms/s).
 --
+-- 3. Browser-shaped requests. With REQUEST_FIELDS=browser, every request
+--    (to every target alike) also carries the dozen fields a browser sends
+--    with a page request, about 600 bytes: User-Agent, Accept, Cookie, ...
+--    The default is wrk's bare request (Host only).
+--
 -- The request is built once per thread by wrk's default request() from
 -- wrk.path / wrk.headers, so the script adds no per-request Lua overhead.
 
@@ -33,6 +38,23 @@ if origin ~= nil and origin ~= "" then
    end
    wrk.path = origin
    wrk.headers["Host"] = authority
+end
+
+local fields = os.getenv("REQUEST_FIELDS")
+if fields == "browser" then
+   wrk.headers["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+   wrk.headers["Accept"] = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+   wrk.headers["Accept-Language"] = "en-GB,en;q=0.9,fr;q=0.8"
+   wrk.headers["Accept-Encoding"] = "gzip, deflate"
+   wrk.headers["Referer"] = "http://127.0.0.1/index.html"
+   wrk.headers["Cookie"] = "session=0123456789abcdef0123456789abcdef; theme=dark; consent=yes"
+   wrk.headers["Upgrade-Insecure-Requests"] = "1"
+   wrk.headers["Cache-Control"] = "max-age=0"
+   wrk.headers["Sec-Fetch-Dest"] = "document"
+   wrk.headers["Sec-Fetch-Mode"] = "navigate"
+   wrk.headers["Sec-Fetch-Site"] = "same-origin"
+elseif fields ~= nil and fields ~= "" and fields ~= "minimal" then
+   error("REQUEST_FIELDS must be minimal or browser, got: " .. fields)
 end
 
 function done(summary, latency, requests)

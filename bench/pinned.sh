@@ -7,7 +7,8 @@
 # them: bench/pinned.sh OLD_BINARY; bench/pinned.sh NEW_BINARY; ...
 #
 # Usage: bench/pinned.sh [PORTCULLIS_BINARY]   (default: .build/release/portcullis)
-# Knobs: DURATION (seconds of the measured wrk run) [10], CONNECTIONS [50].
+# Knobs: DURATION (seconds of the measured wrk run) [10], CONNECTIONS [50], REQUEST_FIELDS
+# (minimal or browser, as in bench/run.sh) [minimal].
 # Needs 2 or more CPUs, nginx, wrk, curl, taskset. Everything runs on 127.0.0.1 from a temp
 # dir that is removed on exit, with every process it started.
 set -euo pipefail

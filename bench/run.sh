@@ -40,6 +40,8 @@
 #                    each 1 KiB run (p99 with no queueing: what a target
 #                    adds to one request), 0 = skip it              [5]
 #   DOWNLOADS        64 MiB downloads per target (median used)  [15]
+#   REQUEST_FIELDS   minimal = wrk's bare request (Host only); browser = also
+#                    the dozen fields a browser sends (absolute-form.lua) [minimal]
 #   BENCH_ONLY       space-separated subset of targets to run:
 #                    "direct haproxy squid squid-icap tinyproxy portcullis
 #                    portcullis-icap squid-respmod portcullis-respmod" [all];
@@ -76,7 +78,7 @@ set -euo pipefail
 
 # --- Remember the exact command line (knobs that were explicitly set) ------
 
-KNOBS=(DURATION ROUNDS WARMUP THREADS CONNECTIONS LATENCY_SECONDS DOWNLOADS BENCH_ONLY PORTCULLIS_BIN PORTCULLIS_DATA
+KNOBS=(DURATION ROUNDS WARMUP THREADS CONNECTIONS LATENCY_SECONDS DOWNLOADS REQUEST_FIELDS BENCH_ONLY PORTCULLIS_BIN PORTCULLIS_DATA
        BENCH_BUILD NGINX_WORKERS HAPROXY_THREADS PORTCULLIS_THREADS BENCH_KEEP)
 COMMAND_LINE=""
 for k in "${KNOBS[@]}"; do
@@ -112,6 +114,8 @@ THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-50}
 DOWNLOADS=${DOWNLOADS:-15}
 LATENCY_SECONDS=${LATENCY_SECONDS:-5}
+export REQUEST_FIELDS=${REQUEST_FIELDS:-minimal}
+[[ $REQUEST_FIELDS == minimal || $REQUEST_FIELDS == browser ]] || { echo "REQUEST_FIELDS must be minimal or browser" >&2; exit 2; }
 BENCH_BUILD=${BENCH_BUILD:-1}
 NGINX_WORKERS=${NGINX_WORKERS:-1}
 HAPROXY_THREADS=${HAPROXY_THREADS:-1}
@@ -980,7 +984,7 @@ fi
     echo "- Date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
     echo "- Machine: $(nproc) CPUs${CPU_MODEL:+ ($CPU_MODEL)}, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "- Command: \`$COMMAND_LINE\`"
-    echo "- wrk: -t$THREADS -c$CONNECTIONS -d${DURATION}s (after ${WARMUP}s warm-up), 1 KiB body, keep-alive, median of $ROUNDS rounds taken in turns; p99 over 1 connection: -t1 -c1 -d${LATENCY_SECONDS}s; downloads: median of $DOWNLOADS, MB = 10^6 bytes"
+    echo "- wrk: -t$THREADS -c$CONNECTIONS -d${DURATION}s (after ${WARMUP}s warm-up), 1 KiB body, keep-alive, $REQUEST_FIELDS request fields, median of $ROUNDS rounds taken in turns; p99 over 1 connection: -t1 -c1 -d${LATENCY_SECONDS}s; downloads: median of $DOWNLOADS, MB = 10^6 bytes"
     echo "- Servers: nginx worker_processes $NGINX_WORKERS, HAProxy nbthread $HAPROXY_THREADS, Squid workers 1, Portcullis threads ${PORTCULLIS_THREADS:-= cores}; access logs (Squid, Portcullis): $ACCESS_LOGS"
     echo "- Versions: $VERSIONS"
     echo
