@@ -121,6 +121,19 @@ extension Integration {
             }
         }
 
+        /// A field value in obs-text (a Latin-1 `é`, 0xE9, not UTF-8) reaches nginx byte for byte.
+        @Test func fieldValuesInObsTextReachTheOriginUnchanged() async throws {
+            try await withProxyAndNginx { proxy, nginx, scratch in
+                // curl reads the header lines from a file as bytes (arguments would be UTF-8).
+                try scratch.write("headers.txt", Data("X-Name: caf".utf8) + Data([0xE9]) + Data("\r\n".utf8))
+                let response = try proxy.curl.get(
+                    nginx.base + "/headers", ["-H", "@" + scratch.file("headers.txt")], directory: scratch)
+                #expect(response.status == 200)
+                let sent = Data("X-Name: caf".utf8) + Data([0xE9]) + Data("\r\n".utf8)
+                #expect(response.body.range(of: sent) != nil, "\(Array(response.body))")
+            }
+        }
+
         @Test func forwardedForCanBeDeleted() async throws {
             try await withProxyAndNginx({ $0.forwardedFor = .delete }) { proxy, nginx, scratch in
                 let response = try proxy.curl.get(
