@@ -152,10 +152,10 @@ struct ClientRequestParser {
                 { name, value in fields.note(name: name, value: value) }) != nil
         else { return .failure(.badField) }
         fields.finish()
-        let requestLine = (
-            method: Self.method(method), uri: String(decoding: target, as: UTF8.self),
-            version: HTTPVersion(major: major, minor: minor)
-        )
+        // The target becomes a `String` (the planner, the policy and the log read it as one): a
+        // target that is not UTF-8 would be changed by that, so it is refused, not rewritten.
+        guard let uri = String(validating: target, as: UTF8.self) else { return .failure(.targetNotUTF8) }
+        let requestLine = (method: Self.method(method), uri: uri, version: HTTPVersion(major: major, minor: minor))
         return .success((requestLine, fields, firstNewline + 1))
     }
 
@@ -193,7 +193,8 @@ struct ClientRequestParser {
 /// A request the proxy cannot read; the client gets a 400 (or a 431 for a head too large).
 struct ClientRequestError: Error, CustomStringConvertible, Equatable {
     fileprivate enum Kind: Error, Equatable {
-        case badRequestLine, badField, badFraming(String), badChunk(String), headTooLarge(Int), afterError
+        case badRequestLine, targetNotUTF8, badField, badFraming(String), badChunk(String), headTooLarge(Int)
+        case afterError
     }
     fileprivate let kind: Kind
     fileprivate init(_ kind: Kind) { self.kind = kind }
@@ -206,6 +207,7 @@ struct ClientRequestError: Error, CustomStringConvertible, Equatable {
     var description: String {
         switch self.kind {
         case .badRequestLine: return "malformed request line"
+        case .targetNotUTF8: return "request target is not UTF-8 (non-ASCII bytes in a URL must be percent-encoded)"
         case .badField: return "malformed header field"
         case .badFraming(let detail): return "invalid request framing: \(detail)"
         case .badChunk(let detail): return "malformed chunked body: \(detail)"

@@ -164,6 +164,27 @@ struct ClientRequestParserTests {
         }
     }
 
+    /// A target with raw non-ASCII bytes: UTF-8 passes as it is; anything else is refused (it
+    /// would have been rewritten with U+FFFD on its way to the origin).
+    @Test func aTargetThatIsNotUTF8IsRefused() throws {
+        func parse(_ target: [UInt8]) throws -> ClientRequestEvent? {
+            var parser = ClientRequestParser()
+            var buffer = ByteBuffer(bytes: Array("GET ".utf8) + target + Array(" HTTP/1.1\r\nHost: e.com\r\n\r\n".utf8))
+            return try parser.next(&buffer)
+        }
+        guard case .head(let head) = try parse(Array("http://e.com/caf".utf8) + [0xC3, 0xA9]) else {
+            Issue.record("no head")
+            return
+        }
+        #expect(Array(head.uri.utf8) == Array("http://e.com/caf".utf8) + [0xC3, 0xA9])
+        #expect {
+            _ = try parse(Array("http://e.com/caf".utf8) + [0xE9])
+        } throws: { error in
+            (error as? ClientRequestError)?.description
+                == "request target is not UTF-8 (non-ASCII bytes in a URL must be percent-encoded)"
+        }
+    }
+
     @Test(arguments: [false, true])
     func aHeadLargerThanTheLimitIsRefusedBeforeItEnds(byteByByte: Bool) throws {
         let wire = "GET http://e.com/ HTTP/1.1\r\nX-Big: " + String(repeating: "a", count: 2000)
