@@ -15,14 +15,15 @@
 #        tinyproxy  - forward proxy
 #        portcullis - forward proxy ($PORTCULLIS_BIN)
 #   4. Waits until each one answers a real request (bounded retries).
-#   5. For each target, one after another:
-#        a. 1 KiB over keep-alive with wrk: req/s and p99 latency, then the
-#           p99 over one connection (LATENCY_SECONDS)
+#   5. 1 KiB over keep-alive with wrk, ROUNDS rounds of every target in
+#      turn: req/s, p99 latency and CPU per request, each the median round.
+#   6. Then for each target, one after another:
+#        a. the p99 of 1 KiB over one connection (LATENCY_SECONDS)
 #        b. 64 MiB GET with curl, DOWNLOADS times: median MB/s
 #        c. 64 MiB through a CONNECT tunnel (forward proxies only)
-#   6. Prints a Markdown table on stdout (progress goes to stderr, so
+#   7. Prints a Markdown table on stdout (progress goes to stderr, so
 #      `bench/run.sh > results.md` captures just the report).
-#   7. Exits non-zero if any measurement failed.
+#   8. Exits non-zero if any measurement failed.
 #
 # Usage:  bench/run.sh            (from anywhere; paths are resolved)
 #         bench/run.sh --help
