@@ -5,27 +5,12 @@ enum FieldName {
     case none
 
     init(_ name: some BidirectionalCollection<UInt8>) {
-        // Names read from a head are contiguous bytes: compared a word at a time. Others
-        // (a name in some other collection) byte by byte, with the same outcome.
+        // Names read from a head, and `String`s, are contiguous bytes, compared a word at a
+        // time; any other collection (none on the proxy's paths) is copied into one first.
         if let recognised = name.withContiguousStorageIfAvailable({ Self(words: FieldNameWords($0)) }) {
             self = recognised
-            return
-        }
-        func named(_ candidate: StaticString) -> Bool { ASCII.matchesLowercase(name, candidate) }
-        switch name.count {
-        case 2: self = named("te") ? .otherHopByHop : .none
-        case 3: self = named("via") ? .via : .none
-        case 4: self = named("host") ? .host : .none
-        case 7: self = named("upgrade") ? .upgrade : (named("trailer") ? .otherHopByHop : .none)
-        case 10: self = named("connection") ? .connection : (named("keep-alive") ? .otherHopByHop : .none)
-        case 12: self = named("max-forwards") ? .maxForwards : (named("content-type") ? .contentType : .none)
-        case 14: self = named("content-length") ? .contentLength : .none
-        case 15: self = named("x-forwarded-for") ? .xForwardedFor : .none
-        case 16: self = named("proxy-connection") ? .proxyConnection : .none
-        case 17: self = named("transfer-encoding") ? .transferEncoding : .none
-        case 18: self = named("proxy-authenticate") ? .otherHopByHop : .none
-        case 19: self = named("proxy-authorization") ? .otherHopByHop : .none
-        default: self = .none
+        } else {
+            self = Array(name).withUnsafeBufferPointer { Self(words: FieldNameWords($0)) }
         }
     }
 

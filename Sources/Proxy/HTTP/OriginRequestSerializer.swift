@@ -26,8 +26,9 @@ enum OriginRequestSerializer {
         plan.target.writeHostHeader(to: &writer)
         writer.text("\r\n" as StaticString)
 
-        var via: String?
-        var forwardedFor: String?
+        // The client's `Via` and `X-Forwarded-For` values, joined as bytes (they go on unchanged).
+        var via: [UInt8]?
+        var forwardedFor: [UInt8]?
         let fields = plan.fields
         plan.client.forEachField { name, value in
             if fields.hasHopByHop && fields.isDropped(name: name) { return }
@@ -37,12 +38,10 @@ enum OriginRequestSerializer {
             case .maxForwards where plan.maxForwards != nil:
                 return
             case .via:
-                let value = String(decoding: value, as: UTF8.self)
-                via = via.map { $0 + ", " + value } ?? value
+                Self.join(value, onto: &via)
                 return
             case .xForwardedFor where plan.forwardedFor != .transparent:
-                let value = String(decoding: value, as: UTF8.self)
-                forwardedFor = forwardedFor.map { $0 + ", " + value } ?? value
+                Self.join(value, onto: &forwardedFor)
                 return
             default:
                 break
@@ -69,14 +68,23 @@ enum OriginRequestSerializer {
         writer.text("\r\n" as StaticString)
     }
 
+    private static func join(_ value: FieldLineSyntax.Bytes, onto list: inout [UInt8]?) {
+        if list == nil {
+            list = Array(value)
+        } else {
+            list!.append(contentsOf: ", ".utf8)
+            list!.append(contentsOf: value)
+        }
+    }
+
     /// One field line for a field the proxy extends: the values the client sent (joined), then
     /// this hop's own.
     private static func writeField(
-        _ nameAndColon: StaticString, earlier: String?, own: String, to writer: inout ByteWriter
+        _ nameAndColon: StaticString, earlier: [UInt8]?, own: String, to writer: inout ByteWriter
     ) {
         writer.text(nameAndColon)
         if let earlier {
-            writer.text(earlier)
+            earlier.withUnsafeBytes { writer.bytes($0) }
             writer.text(", " as StaticString)
         }
         writer.text(own)

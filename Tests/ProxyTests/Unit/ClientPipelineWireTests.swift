@@ -295,19 +295,23 @@ struct ForwardedExchangeWireTests {
 
     /// The client's field lines reach the origin as their bytes: a value in obs-text (here a
     /// Latin-1 `é`, not UTF-8) is not turned into U+FFFD, white space around a value is
-    /// trimmed, hop-by-hop fields are dropped, and the proxy's own fields follow.
+    /// trimmed, hop-by-hop fields are dropped, and the proxy's own fields follow (two `Via`
+    /// lines joined into one, a Latin-1 `ö` in the second kept as it is).
     @Test func requestFieldValuesReachTheOriginByteForByte() throws {
         let client = try EmbeddedClientConnection()
         let (origin, _) = try client.pooledOrigin(host: "example.com", port: 80)
         try client.send(
             bytes: Array("GET http://example.com/c HTTP/1.1\r\nHost: example.com\r\nX-Name:  caf".utf8) + [0xE9]
                 + Array(
-                    " \r\nConnection: keep-alive, X-Drop\r\nX-Drop: 1\r\nVia: 1.0 first\r\nAccept: */*\r\n\r\n".utf8))
+                    " \r\nConnection: keep-alive, X-Drop\r\nX-Drop: 1\r\nVia: 1.0 first\r\nAccept: */*\r\nVia: 1.1 f"
+                        .utf8)
+                + [0xF6] + Array("rst\r\n\r\n".utf8))
         var request: [UInt8] = []
         while let buffer = try origin.readOutbound(as: ByteBuffer.self) { request += buffer.readableBytesView }
         let expected: [UInt8] =
             Array("GET /c HTTP/1.1\r\nHost: example.com\r\nX-Name: caf".utf8) + [0xE9]
-            + Array("\r\nAccept: */*\r\nVia: 1.0 first, 1.1 portcullis\r\nX-Forwarded-For: 127.0.0.1\r\n\r\n".utf8)
+            + Array("\r\nAccept: */*\r\nVia: 1.0 first, 1.1 f".utf8) + [0xF6]
+            + Array("rst, 1.1 portcullis\r\nX-Forwarded-For: 127.0.0.1\r\n\r\n".utf8)
         #expect(request == expected, "\(String(decoding: request, as: UTF8.self))")
         _ = try? origin.finish()
     }

@@ -2,8 +2,8 @@ import Testing
 
 @testable import Proxy
 
-/// `FieldName` compares names a word at a time (contiguous bytes) or a byte at a time (other
-/// collections): both recognise exactly the known names, in any case, and nothing else.
+/// `FieldName` compares names a word at a time, in place when their bytes are contiguous and
+/// after a copy when not: both recognise exactly the known names, in any case, and nothing else.
 struct FieldNameTests {
     private static let known: [(String, FieldName)] = [
         ("te", .otherHopByHop), ("via", .via), ("host", .host), ("upgrade", .upgrade),
@@ -14,8 +14,8 @@ struct FieldNameTests {
         ("proxy-authorization", .otherHopByHop),
     ]
 
-    /// The name as contiguous bytes and as a collection with no contiguous storage.
-    private static func recognised(_ bytes: [UInt8]) -> (contiguous: FieldName, byByte: FieldName) {
+    /// The name as contiguous bytes, and as a collection with no contiguous storage (copied).
+    private static func recognised(_ bytes: [UInt8]) -> (contiguous: FieldName, copied: FieldName) {
         (FieldName(bytes), FieldName(bytes.lazy.map { $0 }))
     }
 
@@ -25,9 +25,9 @@ struct FieldNameTests {
             let upper = Array(name.uppercased().utf8)
             let mixed = lower.enumerated().map { $0.offset % 2 == 0 ? upper[$0.offset] : $0.element }
             for bytes in [lower, upper, mixed] {
-                let (contiguous, byByte) = Self.recognised(bytes)
+                let (contiguous, copied) = Self.recognised(bytes)
                 #expect(contiguous == expected, "\(name)")
-                #expect(byByte == expected, "\(name)")
+                #expect(copied == expected, "\(name)")
             }
         }
     }
@@ -43,9 +43,9 @@ struct FieldNameTests {
                     if byte == own || (own != UInt8(ascii: "-") && byte == own - 0x20) { continue }
                     var changed = lower
                     changed[index] = byte
-                    let (contiguous, byByte) = Self.recognised(changed)
+                    let (contiguous, copied) = Self.recognised(changed)
                     #expect(contiguous == FieldName.none, "\(name) with \(byte) at \(index)")
-                    #expect(byByte == FieldName.none, "\(name) with \(byte) at \(index)")
+                    #expect(copied == FieldName.none, "\(name) with \(byte) at \(index)")
                 }
             }
         }
@@ -62,7 +62,7 @@ struct FieldNameTests {
         #expect(Self.recognised([]).contiguous == FieldName.none)
         let long = Array("content-length-and-then-some-more".utf8)
         #expect(Self.recognised(long).contiguous == FieldName.none)
-        #expect(Self.recognised(long).byByte == FieldName.none)
+        #expect(Self.recognised(long).copied == FieldName.none)
     }
 
     /// A name read from a head is a slice of the head's bytes, and is read in place.
