@@ -879,7 +879,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
         log "=== $t (port ${TARGET_PORT[$t]}): 1 KiB, round $round of $ROUNDS ==="
         STATUS[$t]=ok
         if ! measure_rps "$t"; then
-            RPS[$t]=FAIL; P99[$t]=FAIL; mark_failed "$t" "1 KiB wrk run failed"
+            # (An earlier round's CPU figure must not stand beside a failed row.)
+            RPS[$t]=FAIL; P99[$t]=FAIL; CPU[$t]=FAIL; mark_failed "$t" "1 KiB wrk run failed"
             continue
         fi
         RPS_ROUNDS[$t]+="${RPS[$t]} "; P99_ROUNDS[$t]+="${P99[$t]} "; CPU_ROUNDS[$t]+="${CPU[$t]:-} "
