@@ -103,7 +103,8 @@ public struct RequestTarget: Sendable, Hashable {
         var hostStart = start
         var hostEnd = end
         var portStart: Int? = nil
-        if start < end && bytes[start] == UInt8(ascii: "[") {
+        let bracketed = start < end && bytes[start] == UInt8(ascii: "[")
+        if bracketed {
             guard let close = bytes[start..<end].firstIndex(of: UInt8(ascii: "]")) else { return .failure(.badHost) }
             hostStart = start + 1
             hostEnd = close
@@ -120,7 +121,9 @@ public struct RequestTarget: Sendable, Hashable {
             portStart = colon + 1
         }
         if hostEnd > hostStart && bytes[hostEnd - 1] == UInt8(ascii: ".") { hostEnd -= 1 }
-        guard hostEnd > hostStart, hostEnd - hostStart <= 253, bytes[hostStart..<hostEnd].allSatisfy(Self.isHostByte)
+        // (A bracketed literal's bytes were checked above.)
+        guard hostEnd > hostStart, hostEnd - hostStart <= 253,
+            bracketed || bytes[hostStart..<hostEnd].allSatisfy(Self.isHostByte)
         else {
             return .failure(.badHost)
         }
@@ -159,9 +162,10 @@ public struct RequestTarget: Sendable, Hashable {
         Self.isAlphanumeric(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
     }
 
+    /// A byte of a host name or IPv4 address. (An IPv6 address is bracketed, RFC 3986 §3.2.2:
+    /// `e.com::443` or an unbracketed `::1:443` is a malformed host, not a name to look up.)
     private static func isHostByte(_ byte: UInt8) -> Bool {
         Self.isAlphanumeric(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
-            || byte == UInt8(ascii: ":")
     }
 
     private static func isIPv6LiteralByte(_ byte: UInt8) -> Bool {

@@ -43,6 +43,11 @@ struct RequestTargetTests {
             try RequestTarget(absoluteForm: "gopher://x/")
         }
         #expect(throws: RequestTargetError.badHost) { try RequestTarget(absoluteForm: "http://[::1/") }
+        // A colon left in the host after the port is split off: an IPv6 address must be bracketed.
+        #expect(throws: RequestTargetError.badHost) { try RequestTarget(absoluteForm: "http://e.com::80/") }
+        #expect(throws: RequestTargetError.badHost) { try RequestTarget(absoluteForm: "http://::1:8080/") }
+        #expect(throws: RequestTargetError.badHost) { try RequestTarget(authorityForm: "e.com::443") }
+        #expect(throws: RequestTargetError.badHost) { try RequestTarget(authorityForm: "2001:db8::1:443") }
     }
 
     @Test func connectTargetsNeedAPort() throws {
