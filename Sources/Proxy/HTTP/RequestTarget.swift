@@ -1,4 +1,5 @@
 import NIOCore
+import Policy
 
 /// The destination named by a request: the absolute-form URL of a forward-proxy request
 /// (`http://host:port/path?query`) or the authority of a CONNECT (`host:port`).
@@ -108,8 +109,11 @@ public struct RequestTarget: Sendable, Hashable {
             guard let close = bytes[start..<end].firstIndex(of: UInt8(ascii: "]")) else { return .failure(.badHost) }
             hostStart = start + 1
             hostEnd = close
+            // An IPv6 address, checked as one (`[1:2]` is not): the resolver would only fail later.
             let literal = bytes[hostStart..<hostEnd]
-            guard literal.contains(UInt8(ascii: ":")), literal.allSatisfy(Self.isIPv6LiteralByte) else {
+            guard literal.contains(UInt8(ascii: ":")), literal.allSatisfy(Self.isIPv6LiteralByte),
+                IPAddress128(parsing: String(decoding: literal, as: UTF8.self)) != nil
+            else {
                 return .failure(.badHost)
             }
             if close + 1 < end {

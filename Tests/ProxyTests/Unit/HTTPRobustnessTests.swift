@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import Policy
 import Testing
 
 @testable import Proxy
@@ -302,11 +303,12 @@ struct HTTPRobustnessTests {
 
     /// A target that parses names a host that can go into a `Host` line and to the resolver as
     /// it is: no spaces, controls, commas or non-ASCII bytes, a port that exists, and a colon
-    /// only inside the brackets of an IPv6 address.
+    /// only inside brackets, around an IPv6 address.
     static func expectUsableHost(_ target: RequestTarget, from text: String) {
         let header = target.hostHeader
         #expect(!target.host.isEmpty && (1...65535).contains(target.port), "\(text)")
         #expect(!header.utf8.contains { $0 <= 0x20 || $0 >= 0x7F || $0 == UInt8(ascii: ",") }, "\(text) -> \(header)")
         #expect(header.hasPrefix("[") || !target.host.contains(":"), "\(text) -> \(target.host)")
+        #expect(!header.hasPrefix("[") || IPAddress128(parsing: target.host) != nil, "\(text) -> \(target.host)")
     }
 }

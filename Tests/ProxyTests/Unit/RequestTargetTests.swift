@@ -33,7 +33,7 @@ struct RequestTargetTests {
         #expect(target.host == "example.com")
     }
 
-    @Test func malformedTargetsAreRejectedWithTheirReason() {
+    @Test func malformedTargetsAreRejectedWithTheirReason() throws {
         #expect(throws: RequestTargetError.notAbsolute) { try RequestTarget(absoluteForm: "/relative") }
         #expect(throws: RequestTargetError.badHost) { try RequestTarget(absoluteForm: "http:///path") }
         #expect(throws: RequestTargetError.badHost) { try RequestTarget(absoluteForm: "http://exa mple.com/") }
@@ -48,6 +48,11 @@ struct RequestTargetTests {
         #expect(throws: RequestTargetError.badHost) { try RequestTarget(absoluteForm: "http://::1:8080/") }
         #expect(throws: RequestTargetError.badHost) { try RequestTarget(authorityForm: "e.com::443") }
         #expect(throws: RequestTargetError.badHost) { try RequestTarget(authorityForm: "2001:db8::1:443") }
+        // Inside brackets, an IPv6 address and nothing else.
+        #expect(throws: RequestTargetError.badHost) { try RequestTarget(absoluteForm: "http://[1:2]/") }
+        #expect(throws: RequestTargetError.badHost) { try RequestTarget(authorityForm: "[:::]:443") }
+        #expect(throws: RequestTargetError.badHost) { try RequestTarget(authorityForm: "[::1.2.3.4.]:443") }
+        #expect(try RequestTarget(absoluteForm: "http://[::ffff:192.0.2.1]/").host == "::ffff:192.0.2.1")
     }
 
     @Test func connectTargetsNeedAPort() throws {
