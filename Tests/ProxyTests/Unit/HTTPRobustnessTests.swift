@@ -104,6 +104,30 @@ struct HTTPRobustnessTests {
         return text
     }
 
+    /// What a parser made of a stream, line by line: heads as the test renders them, each body
+    /// whole (however many events brought it), each end, then how reading stopped.
+    struct Transcript {
+        private(set) var lines: [String] = []
+        private var body: [UInt8] = []
+
+        mutating func append(_ line: String) { self.lines.append(line) }
+        mutating func appendBody(_ bytes: ByteBuffer) { self.body += bytes.readableBytesView }
+
+        mutating func end() {
+            self.lines.append("body \(HTTPRobustnessTests.printable(self.body))")
+            self.lines.append("end")
+            self.body = []
+        }
+
+        /// The lines, with the body of a message still open and the error or the bytes left.
+        func finished(error: String?, left: [UInt8]) -> [String] {
+            var lines = self.lines
+            if !self.body.isEmpty { lines.append("body so far \(HTTPRobustnessTests.printable(self.body))") }
+            lines.append(error.map { "error: \($0)" } ?? "left \(HTTPRobustnessTests.printable(left))")
+            return lines
+        }
+    }
+
     /// Feeds `pieces` to `next` in order, as reads from a socket pile up, and calls `event` for
     /// each event. Returns the error description if reading stopped on one, and what was left.
     /// Records an issue if the parser returns events without taking bytes for too long.
@@ -138,25 +162,21 @@ struct HTTPRobustnessTests {
     static func readRequests(_ pieces: [[UInt8]], label: String) -> [String] {
         var parser = ClientRequestParser(maxHeadBytes: 1024)
         let planner = RequestPlanner(configuration: ProxyConfiguration())
-        var out: [String] = []
-        var body: [UInt8] = []
+        var transcript = Transcript()
         let (error, left) = Self.feed(pieces, label: label, next: { try parser.next(&$0) }) { event in
             switch event {
             case .head(let head):
                 var line = "\(head.method.rawValue) \(Self.printable(head.uri.utf8)) \(head.version)"
                 head.forEachField { name, value in line += " [\(Self.printable(name))=\(Self.printable(value))]" }
-                out.append(line)
-                out.append(Self.plan(head, with: planner, label: label))
+                transcript.append(line)
+                transcript.append(Self.plan(head, with: planner, label: label))
             case .body(let bytes):
-                body += bytes.readableBytesView
+                transcript.appendBody(bytes)
             case .end:
-                out.append("body \(Self.printable(body))")
-                out.append("end")
-                body = []
+                transcript.end()
             }
         }
-        out.append(error.map { "error: \($0)" } ?? "left \(Self.printable(left))")
-        return out
+        return transcript.finished(error: error, left: left)
     }
 
     /// What the planner decided, and for a forwarded request the exact head the origin gets,
@@ -207,14 +227,13 @@ struct HTTPRobustnessTests {
     static func readResponses(_ pieces: [[UInt8]], label: String) -> [String] {
         var parser = OriginResponseParser(maxHeadBytes: 1024)
         parser.expectResponse(requestWasHEAD: false)
-        var out: [String] = []
-        var body: [UInt8] = []
+        var transcript = Transcript()
         let (error, left) = Self.feed(pieces, label: label, next: { try parser.next(&$0) }) { event in
             switch event {
             case .head(let head), .informational(let head):
                 var line = "head \(head.status) 1.\(head.minorVersion)"
                 head.forEachField { name, value in line += " [\(Self.printable(name))=\(Self.printable(value))]" }
-                out.append(line)
+                transcript.append(line)
                 let plan = ResponsePlanner.plan(head, for: .fixture(), via: ViaEntries(name: "portcullis"))
                 let wire = ResponseSerializer.encode(plan, allocator: ByteBufferAllocator())
                 Self.expectOneHead(wire, label: label) { buffer in
@@ -225,20 +244,16 @@ struct HTTPRobustnessTests {
                     default: return false
                     }
                 }
-                out.append("to the client: " + Self.printable(wire.readableBytesView))
+                transcript.append("to the client: " + Self.printable(wire.readableBytesView))
             case .body(let bytes):
-                body += bytes.readableBytesView
+                transcript.appendBody(bytes)
             case .end:
-                out.append("body \(Self.printable(body))")
-                out.append("end")
-                body = []
+                transcript.end()
                 // The next request went out: its response may follow.
                 parser.expectResponse(requestWasHEAD: false)
             }
         }
-        if !body.isEmpty { out.append("body so far \(Self.printable(body))") }
-        out.append(error.map { "error: \($0)" } ?? "left \(Self.printable(left))")
-        return out
+        return transcript.finished(error: error, left: left)
     }
 
     static func check(
