@@ -77,9 +77,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Seeded random changes to input, shared by the robustness suites of every module.
+        .target(
+            name: "TestMutations",
+            path: "Tests/TestMutations",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ProxyTests",
             dependencies: [
+                "TestMutations",
                 "Proxy",
                 "Policy",
                 "ICAP",
@@ -97,6 +104,7 @@ let package = Package(
         .testTarget(
             name: "ICAPTests",
             dependencies: [
+                "TestMutations",
                 "ICAP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -108,6 +116,7 @@ let package = Package(
         .testTarget(
             name: "PolicyTests",
             dependencies: [
+                "TestMutations",
                 "Policy",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import Policy
+import TestMutations
 import Testing
 
 @testable import Proxy
@@ -11,18 +12,6 @@ import Testing
 /// progress, and never read a stream differently because of where the socket reads split it. And
 /// whatever the client or the origin sent, what the proxy writes on is one well-formed head.
 struct HTTPRobustnessTests {
-    /// xorshift64*, seeded: every run changes the same bytes, and a failure names its case.
-    struct SeededRandom: RandomNumberGenerator {
-        private var state: UInt64
-        init(seed: UInt64) { self.state = seed | 1 }
-        mutating func next() -> UInt64 {
-            self.state ^= self.state >> 12
-            self.state ^= self.state << 25
-            self.state ^= self.state >> 27
-            return self.state &* 0x2545_F491_4F6C_DD1D
-        }
-    }
-
     static let requestSeeds: [String] = [
         "GET http://e.com/a?b=c HTTP/1.1\r\nHost: e.com\r\nUser-Agent: curl/8.0\r\nAccept: */*\r\n\r\n",
         "POST http://e.com/form HTTP/1.1\r\nHost: e.com\r\nContent-Length: 11\r\n\r\nhello world"
@@ -54,43 +43,9 @@ struct HTTPRobustnessTests {
             + "Content-Length: 0\r\n\r\n",
     ]
 
-    /// The bytes the parsers treat specially, more likely than the rest.
-    static let interesting: [UInt8] = Array("\r\n\t :;,=/[]0123456789aAfFxX-\u{0}\u{7F}".utf8) + [0x80, 0xE9, 0xFF]
-
-    static func mutate(_ bytes: [UInt8], using random: inout SeededRandom) -> [UInt8] {
-        var bytes = bytes
-        for _ in 0..<Int.random(in: 1...4, using: &random) where !bytes.isEmpty {
-            let at = Int.random(in: 0..<bytes.count, using: &random)
-            let byte =
-                Bool.random(using: &random)
-                ? Self.interesting.randomElement(using: &random)! : UInt8.random(in: 0...255, using: &random)
-            switch Int.random(in: 0..<10, using: &random) {
-            case 0..<4: bytes[at] = byte
-            case 4..<7: bytes.insert(byte, at: at)
-            case 7..<9: bytes.remove(at: at)
-            default:
-                // A run repeated: more fields, longer lines, a second message.
-                let end = min(bytes.count, at + Int.random(in: 1...40, using: &random))
-                bytes.insert(contentsOf: bytes[at..<end], at: end)
-            }
-        }
-        return bytes
-    }
-
-    /// `bytes` cut at one to five random places.
-    static func pieces(_ bytes: [UInt8], using random: inout SeededRandom) -> [[UInt8]] {
-        guard bytes.count > 1 else { return [bytes] }
-        let cuts = Set(
-            (0..<Int.random(in: 1...5, using: &random)).map { _ in Int.random(in: 1..<bytes.count, using: &random) })
-        var pieces: [[UInt8]] = []
-        var start = 0
-        for cut in cuts.sorted() {
-            pieces.append(Array(bytes[start..<cut]))
-            start = cut
-        }
-        pieces.append(Array(bytes[start...]))
-        return pieces
-    }
+    /// The bytes the parsers treat specially come more often than the rest.
+    static let mutator = ByteMutator(
+        interesting: "\r\n\t :;,=/[]0123456789aAfFxX-\u{0}\u{7F}", plus: [0x80, 0xE9, 0xFF])
 
     static func printable<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
         var text = ""
@@ -264,10 +219,10 @@ struct HTTPRobustnessTests {
             let original = Array(text.utf8)
             for mutation in 0...mutationsPerSeed {
                 // Case 0 is the seed itself: the unchanged stream must read the same way too.
-                let bytes = mutation == 0 ? original : Self.mutate(original, using: &random)
+                let bytes = mutation == 0 ? original : Self.mutator.mutate(original, using: &random)
                 let label = "seed \(seedIndex) mutation \(mutation)"
                 let whole = read([bytes], label)
-                let split = Self.pieces(bytes, using: &random)
+                let split = ByteMutator.pieces(bytes, using: &random)
                 #expect(read(split, label) == whole, "\(label), cut at \(split.map(\.count))")
                 if mutation % 8 == 0 {
                     #expect(read(bytes.map { [$0] }, label) == whole, "\(label), byte by byte")
@@ -303,12 +258,12 @@ struct HTTPRobustnessTests {
         let seeds = ["http://e.com:8080/p?q=1#f", "http://[2001:db8::1]:81/", "ws://user:pw@e.com/", "http://e.com"]
         for text in seeds {
             for _ in 0..<500 {
-                let uri = String(decoding: Self.mutate(Array(text.utf8), using: &random), as: UTF8.self)
+                let uri = Self.mutator.mutate(text, using: &random)
                 if let target = try? RequestTarget(absoluteForm: uri) {
                     Self.expectUsableHost(target, from: uri)
                     #expect(target.originForm.first == "/", "\(uri) -> \(target.originForm)")
                 }
-                let authority = String(decoding: Self.mutate(Array("e.com:443".utf8), using: &random), as: UTF8.self)
+                let authority = Self.mutator.mutate("e.com:443", using: &random)
                 if let target = try? RequestTarget(authorityForm: authority) {
                     Self.expectUsableHost(target, from: authority)
                 }
