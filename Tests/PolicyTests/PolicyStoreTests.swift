@@ -38,6 +38,14 @@ struct PolicyStoreTests {
         #expect(try store.lists().first { $0.name == "deny" }?.counts == [.domain: 1, .host: 1, .url: 1, .regex: 1])
     }
 
+    @Test func aURLEntryWithoutAPathIsListedAsOneAndRemovedAsListed() throws {
+        let store = try freshStore()
+        _ = try store.addEntries(["url:example.org", "example.org"], to: "deny", actor: "test")
+        let listed = try store.entries(of: "deny").map(\.description)
+        #expect(Set(listed) == ["url:example.org", "example.org"])
+        #expect(try store.removeEntries(listed, from: "deny", actor: "test").changed == 2)
+    }
+
     @Test func anInvalidEntryIsRefusedWithTheFieldNamedAndNothingIsAdded() throws {
         let store = try freshStore()
         for (text, field) in [

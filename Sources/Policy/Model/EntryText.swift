@@ -42,10 +42,14 @@ public struct EntryText: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The form `init(parsing:)` reads back as this entry: a domain, or a URL with a path, as
+    /// they are; any other with its kind in front (a URL without a path, `url:example.com`,
+    /// would otherwise read back as a domain).
     public var description: String {
         switch self.kind {
-        case .domain, .url: self.value
-        case .host, .regex: "\(self.kind.rawValue):\(self.value)"
+        case .domain: self.value
+        case .url where self.value.contains("/"): self.value
+        case .host, .regex, .url: "\(self.kind.rawValue):\(self.value)"
         }
     }
 }
