@@ -17,7 +17,10 @@ struct PageTemplateTests {
     }
 
     @Test func templatesAskingForUnescapedOutputAreRefused() {
-        for source in ["{{{url}}}", "{{&url}}", "{{% CONTENT_TYPE: TEXT}}{{url}}"] {
+        for source in [
+            "{{{url}}}", "{{&url}}", "{{% CONTENT_TYPE: TEXT}}{{url}}", "{{=| |=}}|&url|", "{{ =<% %>=}}<%&url%>",
+            "{{ &url}}", "{{\t{url}}}",
+        ] {
             #expect(throws: PageTemplateError.self) { try PageTemplate(name: "bad", source: source) }
         }
     }

@@ -7,9 +7,7 @@ public struct PageTemplate: Sendable {
     let compiled: MustacheTemplate
 
     public init(name: String, source: String) throws(PageTemplateError) {
-        if source.contains("{{{") || source.contains("{{&") || source.contains("{{%") {
-            throw .unescapedPlaceholder(template: name)
-        }
+        if Self.mayAskForUnescapedOutput(source) { throw .unescapedPlaceholder(template: name) }
         do {
             self.compiled = try MustacheTemplate(string: source)
         } catch {
@@ -20,5 +18,20 @@ public struct PageTemplate: Sendable {
 
     public func render(_ values: PageValues) -> String {
         self.compiled.render(values.context)
+    }
+
+    /// Whether a tag opens with `{`, `&` (unescaped output), `%` (a pragma, which can turn
+    /// escaping off) or `=` (new delimiters: `{{=| |=}}|&url|` is unescaped output the other
+    /// checks would not see), white space after the braces allowed as Mustache allows it.
+    static func mayAskForUnescapedOutput(_ source: String) -> Bool {
+        var bytes = source.utf8[...]
+        while let open = bytes.firstRange(of: "{{".utf8) {
+            bytes = bytes[open.upperBound...].drop { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+            switch bytes.first {
+            case UInt8(ascii: "{"), UInt8(ascii: "&"), UInt8(ascii: "%"), UInt8(ascii: "="): return true
+            default: continue
+            }
+        }
+        return false
     }
 }

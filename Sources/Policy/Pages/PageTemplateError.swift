@@ -25,7 +25,7 @@ public struct PageTemplateError: Error, CustomStringConvertible, Sendable {
         switch self.kind {
         case .unescapedPlaceholder:
             return
-                "page template '\(self.template)': unescaped output ({{{…}}}, {{&…}} or a {{%…}} pragma) is not allowed; use {{name}}"
+                "page template '\(self.template)': unescaped output ({{{…}}}, {{&…}}, a {{%…}} pragma or a {{=…=}} delimiter change) is not allowed; use {{name}}"
         case .syntax(let detail):
             return "page template '\(self.template)': syntax error: \(detail)"
         case .unreadable(let detail):
