@@ -13,6 +13,7 @@ public final class ICAPServerHandler<Adapter: ICAPServerAdapter>: ChannelInbound
     private var machine = ICAPServerStateMachine()
     private var closeWhenIdle = false
     private var needsFlush = false
+    private var answeredError = false
 
     /// - Parameter serviceName: what OPTIONS answers call the service (`Service:`).
     public init(adapter: Adapter, serviceName: String = "Portcullis") {
@@ -57,15 +58,24 @@ public final class ICAPServerHandler<Adapter: ICAPServerAdapter>: ChannelInbound
     }
 
     /// A request that cannot be read gets the status its error calls for, then the connection
-    /// closes (what follows on it cannot be trusted to start a request).
+    /// closes (what follows on it cannot be trusted to start a request). Later errors (the
+    /// decoder refuses every read after its first failure) get no second answer.
+    ///
+    /// The answer goes out past the decoder, from its place in the pipeline: it reads nothing
+    /// more, and answers written while it was taking the failed read apart are never handed to
+    /// it, so one written through it now would arrive out of turn (NIO asserts against that).
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let status = (error as? ICAPParseError)?.status ?? .serverError
-        var head = ICAPResponseHead(status: status)
+        guard !self.answeredError else { return }
+        self.answeredError = true
+        var head = ICAPResponseHead(status: (error as? ICAPParseError)?.status ?? .serverError)
         head.headers.add(name: "ISTag", value: self.adapter.istag)
         head.headers.add(name: "Connection", value: "close")
-        context.write(Self.wrapOutboundOut(.head(head, .none)), promise: nil)
+        let out =
+            (try? context.pipeline.syncOperations.context(handlerType: ByteToMessageHandler<ICAPRequestDecoder>.self))
+            ?? context
         let channel = context.channel
-        context.writeAndFlush(Self.wrapOutboundOut(.end)).whenComplete { _ in channel.close(promise: nil) }
+        out.write(NIOAny(ICAPResponsePart.head(head, .none)), promise: nil)
+        out.writeAndFlush(NIOAny(ICAPResponsePart.end)).whenComplete { _ in channel.close(promise: nil) }
     }
 
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
