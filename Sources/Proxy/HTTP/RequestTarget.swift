@@ -110,8 +110,9 @@ public struct RequestTarget: Sendable, Hashable {
             hostStart = start + 1
             hostEnd = close
             // An IPv6 address, checked as one (`[1:2]` is not): the resolver would only fail later.
+            // (The colon keeps an IPv4 address, which `IPAddress128` would take, out of brackets.)
             let literal = bytes[hostStart..<hostEnd]
-            guard literal.contains(UInt8(ascii: ":")), literal.allSatisfy(Self.isIPv6LiteralByte),
+            guard literal.contains(UInt8(ascii: ":")),
                 IPAddress128(parsing: String(decoding: literal, as: UTF8.self)) != nil
             else {
                 return .failure(.badHost)
@@ -170,12 +171,6 @@ public struct RequestTarget: Sendable, Hashable {
     /// `e.com::443` or an unbracketed `::1:443` is a malformed host, not a name to look up.)
     private static func isHostByte(_ byte: UInt8) -> Bool {
         Self.isAlphanumeric(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
-    }
-
-    private static func isIPv6LiteralByte(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
-            || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "f"))
-            || byte == UInt8(ascii: ":") || byte == UInt8(ascii: ".")
     }
 
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {
