@@ -44,6 +44,28 @@ struct PageTemplateTests {
     }
 }
 
+struct PageDirectoryTests {
+    @Test func aDirectoryLoadsWhatItCanAndSaysWhyTheRestWasRefused() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("block.html", "<p>{{url}}</p>")
+        try directory.write("empty.html", "")
+        try directory.write("latin1.html", bytes: Array("<p>caf".utf8) + [0xE9] + Array("</p>".utf8))
+        try directory.write("unescaped.html", "{{{url}}}")
+        try directory.write("folder.html/inside", "")
+        try directory.write("notes.txt", "not a template")
+
+        let (catalog, refused) = try PageCatalog.load(directory: directory.path)
+        #expect(catalog.names.sorted() == ["block", "empty"])
+        #expect(catalog.render("empty", PageValues(status: 403, title: "t", reason: "r")) == "")
+        #expect(
+            refused.map(\.description) == [
+                "page template 'folder': cannot be read: not a regular file",
+                "page template 'latin1': cannot be read: not UTF-8 text",
+                "page template 'unescaped': unescaped output ({{{…}}}, {{&…}}, a {{%…}} pragma or a {{=…=}} delimiter change) is not allowed; use {{name}}",
+            ])
+    }
+}
+
 struct ShippedPagesTests {
     private var directory: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

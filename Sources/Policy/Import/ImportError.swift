@@ -27,6 +27,16 @@ public struct ImportError: Error, CustomStringConvertible, Sendable {
         .init(.invalidName(detail), path: name)
     }
 
+    /// What is wrong, without the path (for a message that names the file its own way).
+    var detail: String {
+        switch self.kind {
+        case .notFound: return "no such file or directory"
+        case .noLists: return "no lists found"
+        case .unreadable(let detail), .notAList(let detail), .archive(let detail), .invalidName(let detail):
+            return detail
+        }
+    }
+
     public var description: String {
         switch self.kind {
         case .notFound:

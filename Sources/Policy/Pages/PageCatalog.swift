@@ -41,10 +41,15 @@ public struct PageCatalog: Sendable {
         for file in files.sorted() where file.hasSuffix(".html") {
             let name = String(file.dropLast(".html".count))
             let path = directory + "/" + file
-            guard let data = FileManager.default.contents(atPath: path),
-                let source = String(data: data, encoding: .utf8)
-            else {
-                refused.append(.unreadable("not a readable UTF-8 file", template: name))
+            let bytes: [UInt8]
+            do {
+                bytes = try FileContents.bytes(of: path)
+            } catch {
+                refused.append(.unreadable(error.detail, template: name))
+                continue
+            }
+            guard let source = String(validating: bytes, as: UTF8.self) else {
+                refused.append(.unreadable("not UTF-8 text", template: name))
                 continue
             }
             do {

@@ -16,8 +16,8 @@ extension PolicyStore {
         guard let files = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         var pages: [(String, String)] = []
         for file in files.sorted() where file.hasSuffix(".html") {
-            guard let data = FileManager.default.contents(atPath: directory + "/" + file),
-                let body = String(data: data, encoding: .utf8),
+            guard let bytes = try? FileContents.bytes(of: directory + "/" + file),
+                let body = String(validating: bytes, as: UTF8.self),
                 (try? PageTemplate(name: String(file.dropLast(5)), source: body)) != nil
             else { continue }
             pages.append((String(file.dropLast(5)), body))
