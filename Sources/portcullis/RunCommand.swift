@@ -172,14 +172,14 @@ struct RunCommand: AsyncParsableCommand {
             do {
                 providers.append(try await FileProvider<JSONSnapshot>(filePath: .init(configFile)))
             } catch {
-                throw ValidationError("cannot read configuration file '\(configFile)': \(error)")
+                try Self.refuse("cannot read configuration file '\(configFile)': \(error)")
             }
         }
         let settings: Settings
         do {
             settings = try await Settings(reader: ConfigReader(providers: providers))
         } catch let error as SettingsError {
-            throw ValidationError(error.description)
+            try Self.refuse(error.description)
         }
 
         LoggingSystem.bootstrap { label in
@@ -215,7 +215,8 @@ struct RunCommand: AsyncParsableCommand {
                     logger: logger))
             try await group.run()
         } catch let error as PolicyStoreError {
-            throw ValidationError(error.description)
+            // Not a usage error: the message alone, exit status 1.
+            throw CommandFailure(description: error.description)
         }
     }
 }

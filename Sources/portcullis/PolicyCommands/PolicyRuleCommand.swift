@@ -30,7 +30,7 @@ struct PolicyRuleCommand: ParsableCommand {
         func run() throws {
             let store = try self.store.openStore()
             let action: RuleAction
-            do { action = try RuleAction(parsing: self.action) } catch { throw ValidationError(error.description) }
+            do { action = try RuleAction(parsing: self.action) } catch { try Self.refuse(error.description) }
             let lists = try storeOperation { () throws(PolicyStoreError) in try store.lists() }
             if !lists.contains(where: { $0.name == self.list }) {
                 try storeOperation { () throws(PolicyStoreError) in
@@ -107,7 +107,7 @@ struct PolicyGroupCommand: ParsableCommand {
         func run() throws {
             let store = try self.store.openStore()
             guard let kind = ListKind(rawValue: self.otherwise) else {
-                throw ValidationError("--otherwise must be allow or deny")
+                try Self.refuse("--otherwise must be allow or deny")
             }
             try storeOperation { () throws(PolicyStoreError) in
                 try store.addGroup(self.name, members: self.members, defaultAction: kind, actor: self.store.actorName)
@@ -156,7 +156,7 @@ struct PolicyScheduleCommand: ParsableCommand {
                     try self.within.map { text throws(PolicyInputError) in try DateRange(parsing: text, mode: .within) }
                     + self.except.map { text throws(PolicyInputError) in try DateRange(parsing: text, mode: .except) }
             } catch {
-                throw ValidationError(error.description)
+                try Self.refuse(error.description)
             }
             if let timezone = self.timezone {
                 try storeOperation { () throws(PolicyStoreError) in

@@ -24,18 +24,18 @@ struct PolicyTestCommand: ParsableCommand {
         let store = try self.store.openStore()
         let snapshot = try storeOperation { () throws(PolicyStoreError) in try SnapshotCompiler.compile(store) }
         guard let address = IPAddress128(parsing: self.client) else {
-            throw ValidationError("--client '\(self.client)' is not an IP address")
+            try Self.refuse("--client '\(self.client)' is not an IP address")
         }
         let facts: RequestFacts
         do {
             facts = try RequestFacts(url: self.url, client: address, user: self.user)
         } catch {
-            throw ValidationError(error.description)
+            try Self.refuse(error.description)
         }
         var time = Date()
         if let at = self.at {
             guard let parsed = snapshot.localTime(parsing: at) else {
-                throw ValidationError("--at '\(at)': expected YYYY-MM-DDTHH:MM")
+                try Self.refuse("--at '\(at)': expected YYYY-MM-DDTHH:MM")
             }
             time = parsed
         }

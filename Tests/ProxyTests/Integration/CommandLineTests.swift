@@ -38,6 +38,7 @@ extension Integration {
                 (["--allow-client", "10.0.0.0/33"], [:], "allow-clients"),
                 (["--forwarded-for", "sometimes"], [:], "forwarded-for"),
                 ([], ["PORTCULLIS_IDLE_TIMEOUT": "soon"], "idle-timeout"),
+                ([], ["PORTCULLIS_IDLE_TIMEOUT": ""], "idle-timeout"),
                 ([], ["PORTCULLIS_MAX_HEADER_BYTES": "10"], "max-header-bytes"),
                 (["--icap-service", "reqmod http://127.0.0.1/echo"], [:], "icap-services"),
                 ([], ["PORTCULLIS_ICAP_SERVICES": "reqmod icap://127.0.0.1/echo bypass=maybe"], "icap-services"),
@@ -48,8 +49,12 @@ extension Integration {
                     PortcullisBinary.path, ["run", "--data-dir", scratch.path] + arguments,
                     environment: PortcullisBinary.environment(environment),
                     timeout: 20)
-                #expect(result.status != 0, "\(arguments) \(environment) was accepted")
+                // Refused as a bad flag is, wherever the value came from: exit status 64 (EX_USAGE)
+                // and the usage of `run`.
+                #expect(result.status == 64, "\(arguments) \(environment): status \(result.status)")
                 #expect(result.stderr.contains("'\(key)'"), "\(arguments) \(environment): \(result.stderr)")
+                #expect(
+                    result.stderr.contains("Usage: portcullis run "), "\(arguments) \(environment): \(result.stderr)")
             }
         }
 
@@ -61,8 +66,9 @@ extension Integration {
                 let result = try Subprocess.run(
                     PortcullisBinary.path, ["run", "--config", file], environment: PortcullisBinary.environment([:]),
                     timeout: 20)
-                #expect(result.status != 0)
+                #expect(result.status == 64)
                 #expect(result.stderr.contains("configuration file"))
+                #expect(result.stderr.contains("Usage: portcullis run "))
             }
         }
 
