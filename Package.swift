@@ -77,16 +77,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Seeded random changes to input, shared by the robustness suites of every module.
+        // What the test targets share: seeded random changes to input (the robustness suites of
+        // every module) and the teardown of embedded channels.
         .target(
-            name: "TestMutations",
-            path: "Tests/TestMutations",
+            name: "TestSupport",
+            dependencies: [.product(name: "NIOEmbedded", package: "swift-nio")],
+            path: "Tests/TestSupport",
             swiftSettings: strict
         ),
         .testTarget(
             name: "ProxyTests",
             dependencies: [
-                "TestMutations",
+                "TestSupport",
                 "Proxy",
                 "Policy",
                 "ICAP",
@@ -104,7 +106,7 @@ let package = Package(
         .testTarget(
             name: "ICAPTests",
             dependencies: [
-                "TestMutations",
+                "TestSupport",
                 "ICAP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -116,7 +118,7 @@ let package = Package(
         .testTarget(
             name: "PolicyTests",
             dependencies: [
-                "TestMutations",
+                "TestSupport",
                 "Policy",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

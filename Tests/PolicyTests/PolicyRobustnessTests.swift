@@ -1,5 +1,5 @@
 import Foundation
-import TestMutations
+import TestSupport
 import Testing
 
 @testable import Policy

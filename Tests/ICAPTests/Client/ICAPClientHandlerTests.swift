@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import TestSupport
 import Testing
 
 @testable import ICAP
@@ -11,7 +12,7 @@ import Testing
 
 /// `ICAPClientHandler` with the real codec on an `EmbeddedChannel`: exact bytes out, bytes as
 /// c-icap writes them in, virtual time for the read deadline.
-struct ICAPClientHandlerTests {
+final class ICAPClientHandlerTests {
     private let loop = EmbeddedEventLoop()
     private let channel: EmbeddedChannel
     private let handler = ICAPClientHandler(readTimeout: .seconds(5))
@@ -28,6 +29,8 @@ struct ICAPClientHandlerTests {
         try self.channel.pipeline.syncOperations.addHandler(self.handler)
         try self.channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1344)).wait()
     }
+
+    deinit { self.channel.tearDown() }
 
     private func run(_ request: ICAPClientRequest) {
         let box = self.result

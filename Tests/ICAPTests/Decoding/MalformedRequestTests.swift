@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import TestSupport
 import Testing
 
 @testable import ICAP
@@ -190,6 +191,7 @@ struct MalformedRequestTests {
     func aConnectionClosedMidMessageIsTruncated(wire: String, inside: String) throws {
         for feed in Feed.allCases {
             let channel = EmbeddedChannel(handler: ByteToMessageHandler(ICAPRequestDecoder()))
+            defer { channel.tearDown() }
             try feed.write(wire, into: channel)
             #expect(throws: ICAPParseError.truncated(inside: inside), "\(feed)") { try channel.finish() }
         }
@@ -198,6 +200,7 @@ struct MalformedRequestTests {
 
     @Test func aConnectionClosedBetweenRequestsIsClean() throws {
         let channel = EmbeddedChannel(handler: ByteToMessageHandler(ICAPRequestDecoder()))
+        defer { channel.tearDown() }
         try channel.writeInbound(ByteBuffer(string: Captured.options.clientToServer[0].text))
         #expect(try readParts(channel, as: ICAPRequestPart.self).count == 2)
         #expect(try channel.finish().isClean)
@@ -205,6 +208,7 @@ struct MalformedRequestTests {
 
     @Test func afterAnErrorMoreBytesAreRefusedWithoutDecoding() throws {
         let channel = EmbeddedChannel(handler: ByteToMessageHandler(ICAPRequestDecoder()))
+        defer { channel.tearDown() }
         #expect(throws: ICAPParseError.badStartLine("GARBAGE")) {
             try channel.writeInbound(ByteBuffer(string: "GARBAGE\r\n\r\n"))
         }
@@ -217,7 +221,7 @@ struct MalformedRequestTests {
         }
         #expect(first as? ICAPParseError == .badStartLine("GARBAGE"))
         #expect(try channel.readInbound(as: ICAPRequestPart.self) == nil)
-        _ = try? channel.finish()
+        channel.tearDown()
     }
 
     @Test func theParserKeepsFailingOnceFailed() {

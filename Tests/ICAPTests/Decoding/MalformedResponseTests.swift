@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import TestSupport
 import Testing
 
 @testable import ICAP
@@ -93,6 +94,7 @@ struct MalformedResponseTests {
         // One OPTIONS was sent; c-icap's answer to it decodes, a second answer does not.
         let answer = Captured.options.serverToClient[0].text
         let channel = responseDecoderChannel(expecting: [.options])
+        defer { channel.tearDown() }
         try feed.write(answer, into: channel)
         #expect(try readParts(channel, as: ICAPResponsePart.self).count == 2)
         let bytes = feed == .whole ? answer.utf8.count : 1
@@ -120,6 +122,7 @@ struct MalformedResponseTests {
     func aConnectionClosedMidResponseIsTruncated(wire: String, inside: String) throws {
         for feed in Feed.allCases {
             let channel = responseDecoderChannel(expecting: [.respmod])
+            defer { channel.tearDown() }
             try feed.write(wire, into: channel)
             #expect(throws: ICAPParseError.truncated(inside: inside), "\(feed)") { try channel.finish() }
         }
@@ -130,6 +133,7 @@ struct MalformedResponseTests {
         let bytes = Array(answer.utf8)
         for length in 0...bytes.count {
             let channel = responseDecoderChannel(expecting: [.respmod])
+            defer { channel.tearDown() }
             try channel.writeInbound(ByteBuffer(bytes: bytes[..<length]))
             while try channel.readInbound(as: ICAPResponsePart.self) != nil {}
             do {

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import TestSupport
 import Testing
 
 @testable import ICAP
@@ -14,6 +15,7 @@ struct PreviewContinuationTests {
     func continueLetsTheRestOfTheBodyThrough(feed: Feed) throws {
         let capture = Captured.reqmodPostPreviewNo204
         let channel = try serverChannel()
+        defer { channel.tearDown() }
         try feed.write(capture.clientToServer[0].text, into: channel)
         #expect(try readParts(channel, as: ICAPRequestPart.self).count == 2)
         try channel.writeOutbound(ICAPResponsePart.head(Self.optionsAnswer, .none))
@@ -41,6 +43,7 @@ struct PreviewContinuationTests {
     func aFinalAnswerToThePreviewEndsTheRequest(feed: Feed) throws {
         let capture = Captured.reqmodPostPreview
         let channel = try serverChannel()
+        defer { channel.tearDown() }
         try feed.write(capture.clientToServer[0].text, into: channel)
         _ = try readParts(channel, as: ICAPRequestPart.self)
         try channel.writeOutbound(ICAPResponsePart.head(Self.optionsAnswer, .none))

@@ -1,6 +1,6 @@
 import NIOCore
 import NIOEmbedded
-import TestMutations
+import TestSupport
 import Testing
 
 @testable import ICAP
@@ -17,6 +17,7 @@ struct RobustnessTests {
             let capture = Captured.all[round % Captured.all.count]
             let bytes = Self.mutator.mutate(Array(capture.clientBytes.utf8), using: &random)
             let channel = EmbeddedChannel(handler: ByteToMessageHandler(ICAPRequestDecoder(maxHeaderBytes: 4096)))
+            defer { channel.tearDown() }
             try channel.pipeline.syncOperations.addHandler(ScriptedAnswerer(capture.statusCodes))
             do {
                 try channel.writeInbound(ByteBuffer(bytes: bytes))
@@ -36,6 +37,7 @@ struct RobustnessTests {
             let capture = Captured.all[round % Captured.all.count]
             let bytes = Self.mutator.mutate(Array(capture.serverBytes.utf8), using: &random)
             let channel = responseDecoderChannel(expecting: capture.methods, maxHeaderBytes: 4096)
+            defer { channel.tearDown() }
             do {
                 try channel.writeInbound(ByteBuffer(bytes: bytes))
                 while try channel.readInbound(as: ICAPResponsePart.self) != nil {}

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import TestSupport
 import Testing
 
 @testable import ICAP
@@ -13,6 +14,7 @@ struct ICAPRequestEncoderTests {
 
     private func encode(_ parts: [ICAPRequestPart]) throws -> String {
         let channel = EmbeddedChannel(handler: ICAPRequestEncoder())
+        defer { channel.tearDown() }
         for part in parts { try channel.writeOutbound(part) }
         let bytes = try readOutboundString(channel)
         #expect(try channel.finish().isClean)
@@ -105,6 +107,7 @@ struct ICAPRequestEncoderTests {
     ])
     func partsOutOfOrderFailTheirWrite(parts: [ICAPRequestPart], error: ICAPEncoderError) throws {
         let channel = EmbeddedChannel(handler: ICAPRequestEncoder())
+        defer { channel.tearDown() }
         for part in parts.dropLast() { try channel.writeOutbound(part) }
         #expect(throws: error) { try channel.writeOutbound(parts.last!) }
         #expect(throws: error) { try channel.throwIfErrorCaught() }
@@ -148,10 +151,11 @@ struct ICAPRequestEncoderTests {
         ]
         for (parts, error) in cases {
             let channel = EmbeddedChannel(handler: ICAPRequestEncoder())
+            defer { channel.tearDown() }
             for part in parts.dropLast() { try channel.writeOutbound(part) }
             #expect(throws: error) { try channel.writeOutbound(parts.last!) }
             _ = try? channel.throwIfErrorCaught()
-            _ = try? channel.finish()
+            channel.tearDown()
         }
     }
 
@@ -161,6 +165,7 @@ struct ICAPRequestEncoderTests {
         for capture in Captured.all where !capture.name.hasPrefix("squid") {
             let parts = try decodeUnmerged(capture.clientBytes, answers: capture.statusCodes)
             let channel = EmbeddedChannel(handler: ICAPRequestEncoder())
+            defer { channel.tearDown() }
             var written = ""
             for part in parts {
                 try channel.writeOutbound(part)
@@ -175,6 +180,7 @@ struct ICAPRequestEncoderTests {
 /// Decodes requests whole, keeping each chunk's data a part of its own, as a re-encoding needs.
 func decodeUnmerged(_ text: String, answers: [Int]) throws -> [ICAPRequestPart] {
     let channel = EmbeddedChannel(handler: ByteToMessageHandler(ICAPRequestDecoder()))
+    defer { channel.tearDown() }
     try channel.pipeline.syncOperations.addHandler(ScriptedAnswerer(answers))
     try channel.writeInbound(ByteBuffer(string: text))
     var parts: [ICAPRequestPart] = []

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import TestSupport
 import Testing
 
 @testable import ICAP
@@ -10,6 +11,7 @@ import Testing
 struct ICAPResponseEncoderTests {
     private func encode(_ parts: [ICAPResponsePart]) throws -> String {
         let channel = EmbeddedChannel(handler: ICAPResponseEncoder())
+        defer { channel.tearDown() }
         for part in parts { try channel.writeOutbound(part) }
         let bytes = try readOutboundString(channel)
         #expect(try channel.finish().isClean)
@@ -112,6 +114,7 @@ struct ICAPResponseEncoderTests {
         for capture in Captured.all {
             let parts = try decodeResponsesUnmerged(capture.serverBytes, to: capture.methods)
             let channel = EmbeddedChannel(handler: ICAPResponseEncoder())
+            defer { channel.tearDown() }
             var written = ""
             for part in parts {
                 try channel.writeOutbound(part)
@@ -156,10 +159,11 @@ struct ICAPResponseEncoderTests {
         ]
         for (parts, error) in cases {
             let channel = EmbeddedChannel(handler: ICAPResponseEncoder())
+            defer { channel.tearDown() }
             for part in parts.dropLast() { try channel.writeOutbound(part) }
             #expect(throws: error) { try channel.writeOutbound(parts.last!) }
             _ = try? channel.throwIfErrorCaught()
-            _ = try? channel.finish()
+            channel.tearDown()
         }
     }
 }
@@ -167,6 +171,7 @@ struct ICAPResponseEncoderTests {
 /// Decodes responses whole, keeping each chunk's data a part of its own.
 func decodeResponsesUnmerged(_ text: String, to methods: [ICAPMethod]) throws -> [ICAPResponsePart] {
     let channel = responseDecoderChannel(expecting: methods)
+    defer { channel.tearDown() }
     try channel.writeInbound(ByteBuffer(string: text))
     var parts: [ICAPResponsePart] = []
     while let part = try channel.readInbound(as: ICAPResponsePart.self) { parts.append(part) }

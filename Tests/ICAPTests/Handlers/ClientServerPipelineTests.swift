@@ -1,19 +1,25 @@
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import TestSupport
 import Testing
 
 @testable import ICAP
 
 /// A client pipeline and a server pipeline joined back to back: every part written on one side is
 /// read, equal, on the other, with the preview handshake in between.
-struct ClientServerPipelineTests {
+final class ClientServerPipelineTests {
     private let client: EmbeddedChannel
     private let server: EmbeddedChannel
 
     init() throws {
         self.client = try clientChannel()
         self.server = try serverChannel()
+    }
+
+    deinit {
+        self.client.tearDown()
+        self.server.tearDown()
     }
 
     /// Moves what one side wrote to the other, a byte at a time if asked.

@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
-import TestMutations
+import TestSupport
 import Testing
 
 @testable import ICAP
@@ -55,6 +55,7 @@ struct ServerRobustnessTests {
     /// (bodies are framed by how the reads came, so they are not compared) and whether it closed.
     static func serve(_ pieces: [[UInt8]]) throws -> [String] {
         let channel = try serverChannel(maxHeaderBytes: 4096)
+        defer { channel.tearDown() }
         try channel.pipeline.syncOperations.addHandler(ICAPServerHandler(adapter: Adapter()))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1344)).wait()
         var written: [UInt8] = []
@@ -63,7 +64,6 @@ struct ServerRobustnessTests {
             while let buffer = try channel.readOutbound(as: ByteBuffer.self) { written += buffer.readableBytesView }
         }
         let closed = !channel.isActive
-        if channel.isActive { _ = try? channel.finish() }
         let statusLines = String(decoding: written, as: UTF8.self).components(separatedBy: "\r\n")
             .filter { $0.hasPrefix("ICAP/1.0 ") }
         return statusLines + [closed ? "closed" : "open"]

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import TestSupport
 
 @testable import ICAP
 
@@ -26,6 +27,7 @@ func responseDecoderChannel(expecting methods: [ICAPMethod], maxHeaderBytes: Int
 /// Decodes `text` as responses to `methods`, fed whole or a byte at a time, and closes the input.
 func decodeResponses(_ text: String, to methods: [ICAPMethod], feed: Feed) throws -> [ICAPResponsePart] {
     let channel = responseDecoderChannel(expecting: methods)
+    defer { channel.tearDown() }
     try feed.write(text, into: channel)
     let parts = try readParts(channel, as: ICAPResponsePart.self)
     _ = try channel.finish()
@@ -42,6 +44,7 @@ func decodeRequests(
 ) throws -> [ICAPRequestPart] {
     let decoder = ICAPRequestDecoder(maxHeaderBytes: maxHeaderBytes)
     let channel = EmbeddedChannel(handler: ByteToMessageHandler(decoder))
+    defer { channel.tearDown() }
     if let answers {
         try channel.pipeline.syncOperations.addHandler(ScriptedAnswerer(answers))
     }

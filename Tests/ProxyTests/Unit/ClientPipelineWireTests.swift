@@ -3,6 +3,7 @@ import NIOCore
 import NIOEmbedded
 import NIOPosix
 import Policy
+import TestSupport
 import Testing
 
 @testable import Proxy
@@ -15,6 +16,8 @@ final class EmbeddedClientConnection {
     /// The origin connections the exchange leases before it would open one.
     let pool: OriginPool
     private let threadPool = NIOThreadPool(numberOfThreads: 1)
+    /// The origin connections made by `pooledOrigin`, taken down with the client's.
+    private var origins: [EmbeddedChannel] = []
 
     init(client: String = "127.0.0.1", _ configure: (inout ProxyConfiguration) -> Void = { _ in }) throws {
         var configuration = ProxyConfiguration()
@@ -78,13 +81,15 @@ final class EmbeddedClientConnection {
     func pooledOrigin(host: String, port: Int) throws -> (EmbeddedChannel, OriginConnectionHandler) {
         let handler = OriginConnectionHandler(readTimeout: .seconds(30))
         let origin = EmbeddedChannel(handler: handler, loop: self.loop)
+        self.origins.append(origin)
         try origin.connect(to: SocketAddress(ipAddress: "192.0.2.80", port: port)).wait()
         self.pool.release(origin, handler: handler, key: OriginPool.Key(host: host, port: port))
         return (origin, handler)
     }
 
     deinit {
-        _ = try? self.channel.finish()
+        self.channel.tearDown()
+        for origin in self.origins { origin.tearDown() }
         try? self.threadPool.syncShutdownGracefully()
     }
 }
@@ -290,7 +295,7 @@ struct ForwardedExchangeWireTests {
             ])
         // The origin connection went back to the pool for the next request to that origin.
         #expect(client.pool.lease(OriginPool.Key(host: "example.com", port: 80))?.1 === originHandler)
-        _ = try? origin.finish()
+        origin.tearDown()
     }
 
     /// The client's field lines reach the origin as their bytes: a value in obs-text (here a
@@ -313,7 +318,7 @@ struct ForwardedExchangeWireTests {
             + Array("\r\nAccept: */*\r\nVia: 1.0 first, 1.1 f".utf8) + [0xF6]
             + Array("rst, 1.1 portcullis\r\nX-Forwarded-For: 127.0.0.1\r\n\r\n".utf8)
         #expect(request == expected, "\(String(decoding: request, as: UTF8.self))")
-        _ = try? origin.finish()
+        origin.tearDown()
     }
 
     @Test func aBodyCutAcrossReadsGoesOutAsItComes() throws {
@@ -331,6 +336,6 @@ struct ForwardedExchangeWireTests {
         try origin.writeInbound(ByteBuffer(string: "world"))
         origin.pipeline.fireChannelReadComplete()
         #expect(try self.strings(client.channel) == ["world"])
-        _ = try? origin.finish()
+        origin.tearDown()
     }
 }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import TestSupport
 import Testing
 
 @testable import Proxy
@@ -72,6 +73,6 @@ struct ExchangeReleaseTests {
         origin.embeddedEventLoop.run()
         #expect(clientHandler == nil)
         withExtendedLifetime((pool, originHandler)) {}
-        _ = try? origin.finish()
+        origin.tearDown()
     }
 }

@@ -1,7 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import Policy
-import TestMutations
+import TestSupport
 import Testing
 
 @testable import Proxy

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import TestSupport
 import Testing
 
 @testable import Proxy
@@ -65,7 +66,7 @@ struct OriginConnectionHandlerTests {
         loop.advanceTime(by: .seconds(120))
         #expect(exchange.ended.isEmpty)
         #expect(channel.isActive)
-        _ = try? channel.finish()
+        channel.tearDown()
     }
 
     @Test func bytesFromTheOriginPushTheTimeoutBack() throws {

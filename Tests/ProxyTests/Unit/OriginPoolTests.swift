@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import TestSupport
 import Testing
 
 @testable import Proxy
@@ -32,16 +33,19 @@ struct OriginPoolTests {
 
     @Test func aReleasedConnectionIsLeasedAgainMostRecentFirst() throws {
         let (pool, (first, _), (second, _)) = try self.twoReleasedAndLeasedAgain()
+        defer {
+            first.tearDown()
+            second.tearDown()
+        }
         #expect(pool.lease(self.key) == nil)
         #expect(pool.lease(OriginPool.Key(host: "other.example", port: 80)) == nil)
-        _ = try? first.finish()
-        _ = try? second.finish()
     }
 
     @Test func anEmptiedListGoesWhenItsLastConnectionCloses() throws {
         let loop = EmbeddedEventLoop()
         let pool = OriginPool(loop: loop, maxIdlePerKey: 4, idleTimeout: .seconds(60))
         let (channel, handler) = try self.connection(on: loop)
+        defer { channel.tearDown() }
         pool.release(channel, handler: handler, key: self.key)
         #expect(pool.lease(self.key)?.1 === handler)
         #expect(pool.originsKept == 1)  // leased: it may come back
@@ -53,6 +57,10 @@ struct OriginPoolTests {
     /// has left the pool meanwhile: then it goes to the pool's list for its key.
     @Test func aConnectionWhoseListLeftThePoolComesBackToTheNewOne() throws {
         let (pool, (first, firstHandler), (second, _)) = try self.twoReleasedAndLeasedAgain()
+        defer {
+            first.tearDown()
+            second.tearDown()
+        }
         // Both leased; one closes, and the emptied list leaves the pool.
         try second.close().wait()
         #expect(pool.originsKept == 0)
@@ -62,13 +70,13 @@ struct OriginPoolTests {
         // And again, through the list it now keeps.
         pool.release(first, handler: firstHandler, key: self.key)
         #expect(pool.lease(self.key)?.1 === firstHandler)
-        _ = try? first.finish()
     }
 
     @Test func anIdleConnectionThatClosesIsForgotten() throws {
         let loop = EmbeddedEventLoop()
         let pool = OriginPool(loop: loop, maxIdlePerKey: 4, idleTimeout: .seconds(60))
         let (channel, handler) = try self.connection(on: loop)
+        defer { channel.tearDown() }
         pool.release(channel, handler: handler, key: self.key)
         try channel.close().wait()
         #expect(pool.lease(self.key) == nil)
@@ -80,10 +88,13 @@ struct OriginPoolTests {
         let pool = OriginPool(loop: loop, maxIdlePerKey: 1, idleTimeout: .seconds(60))
         let (first, firstHandler) = try self.connection(on: loop)
         let (second, secondHandler) = try self.connection(on: loop)
+        defer {
+            first.tearDown()
+            second.tearDown()
+        }
         pool.release(first, handler: firstHandler, key: self.key)
         pool.release(second, handler: secondHandler, key: self.key)
         #expect(!second.isActive)
         #expect(pool.lease(self.key)?.1 === firstHandler)
-        _ = try? first.finish()
     }
 }

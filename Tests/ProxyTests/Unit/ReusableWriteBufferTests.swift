@@ -1,5 +1,6 @@
 import NIOCore
 import NIOEmbedded
+import TestSupport
 import Testing
 
 @testable import Proxy
@@ -25,6 +26,7 @@ struct ReusableWriteBufferTests {
 
     @Test func theStorageIsUsedAgainOnceTheChannelHasLetGoOfIt() throws {
         let channel = EmbeddedChannel()
+        defer { channel.tearDown() }
         var reusable = ReusableWriteBuffer()
         let first = try self.send("first", with: &reusable, to: channel, flush: true)
         // Written, read and dropped: the kept buffer is the storage's only owner again.
@@ -37,6 +39,7 @@ struct ReusableWriteBufferTests {
 
     @Test func aBufferStillBeingWrittenIsNotOverwritten() throws {
         let channel = EmbeddedChannel()
+        defer { channel.tearDown() }
         var reusable = ReusableWriteBuffer()
         let first = try self.send("first", with: &reusable, to: channel, flush: false)
         let second = try self.send("second", with: &reusable, to: channel, flush: false)
