@@ -28,6 +28,10 @@ struct ServiceConfigurationTests {
             ("reqmod icap://h:0/x", "port"), ("reqmod icap://h:99999/x", "port"), ("reqmod icap:///x", "no host"),
             ("reqmod icap://h/x bypass=maybe", "unknown option"), ("reqmod icap://h/x preview=-1", "preview"),
             ("reqmod icap://[::1/x", "unclosed"), ("reqmod icap://h/x loud", "NAME=VALUE"),
+            ("reqmod icap://c::1]:1344/x", "cannot have"), ("reqmod icap://::1/x", "cannot have"),
+            ("reqmod icap://ic\u{E4}p.example/x", "cannot have"), ("reqmod icap://[1:2]/x", "not an IPv6 address"),
+            ("reqmod icap://[10.0.0.1]/x", "not an IPv6 address"), ("reqmod icap://h/\u{E9}cho", "service path"),
+            ("reqmod icap://h/x\u{7F}", "service path"),
         ] {
             do {
                 _ = try ICAPServiceConfiguration(parsing: text)

@@ -76,16 +76,8 @@ struct PolicyRobustnessTests {
     static func roundTrips<Value: Equatable, Failure: Error>(
         _ seeds: [String], seed: UInt64, parse: (String) throws(Failure) -> Value, text: (Value) -> String
     ) {
-        var random = SeededRandom(seed: seed)
-        for original in seeds {
-            for mutation in 0...300 {
-                let input = mutation == 0 ? original : Self.mutator.mutate(original, using: &random)
-                guard let value = try? parse(input) else { continue }
-                #expect(
-                    (try? parse(text(value))) == value,
-                    "\(input.debugDescription) -> \(text(value).debugDescription) does not read back")
-            }
-        }
+        let failures = RoundTrip.failures(seeds, seed: seed, mutator: Self.mutator, parse: parse, text: text)
+        #expect(failures.isEmpty, "\(failures.prefix(5))")
     }
 
     @Test func mutatedEntriesParseOrAreRefusedAndReadBackAsThemselves() {

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// One remote ICAP service the proxy consults, as configured: Squid's `icap_service` in
 /// spirit. Written `reqmod icap://127.0.0.1:1344/echo bypass=on preview=1024`.
 public struct ICAPServiceConfiguration: Sendable, Hashable, CustomStringConvertible {
@@ -90,10 +92,28 @@ public struct ICAPServiceConfiguration: Sendable, Hashable, CustomStringConverti
             port = value
             host = authority[..<colon]
         }
-        guard !host.isEmpty, !host.contains(where: { $0 == "@" || $0 == " " }) else {
-            throw ICAPConfigurationError(text, "no host in the URL")
+        guard !host.isEmpty else { throw ICAPConfigurationError(text, "no host in the URL") }
+        // An IPv6 address in brackets, or a name or IPv4 address: what goes on the wire (the
+        // request line, `Host`) is then always a well-formed URL.
+        if authority.hasPrefix("[") {
+            guard host.contains(":"), (try? SocketAddress(ipAddress: String(host), port: 0)) != nil else {
+                throw ICAPConfigurationError(text, "'[\(host)]' is not an IPv6 address")
+            }
+        } else {
+            guard host.utf8.allSatisfy(Self.isHostNameByte) else {
+                throw ICAPConfigurationError(
+                    text, "the host has characters a host name cannot have (an IPv6 address goes in brackets)")
+            }
+        }
+        guard path.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw ICAPConfigurationError(text, "the service path has characters a URL cannot have")
         }
         return (String(host), port, path)
+    }
+
+    private static func isHostNameByte(_ byte: UInt8) -> Bool {
+        ASCII.isDigit(byte) || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "z"))
+            || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
     }
 }
 

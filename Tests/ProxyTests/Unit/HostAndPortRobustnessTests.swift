@@ -1,0 +1,29 @@
+import Proxy
+import TestSupport
+import Testing
+
+/// `--listen` and `--icap-listen` values changed at random (seeded): each is refused with a
+/// message that quotes it, or reads back, from its own description, as the same address.
+struct HostAndPortRobustnessTests {
+    private static let mutator = ByteMutator(interesting: "[]:.%_-0123456789abcdef")
+
+    @Test func mutatedAddressesParseOrAreRefusedAndReadBack() {
+        let failures = RoundTrip.failures(
+            ["127.0.0.1:3128", "[::1]:3128", "[fe80::1%eth0]:8080", "proxy.example.org:80", "0.0.0.0:1344"],
+            seed: 0x3128, mutations: 600, mutator: Self.mutator,
+            parse: { text throws(HostAndPortError) in try HostAndPort(parsing: text) }, text: \.description)
+        #expect(failures.isEmpty, "\(failures.prefix(5))")
+    }
+
+    @Test func everyRefusalQuotesTheValue() {
+        var random = SeededRandom(seed: 0x1344)
+        for _ in 0..<2000 {
+            let value = Self.mutator.mutate("[fe80::1%eth0]:8080", using: &random)
+            do {
+                _ = try HostAndPort(parsing: value)
+            } catch {
+                #expect(error.description.contains("'\(value)'"), "\(error.description)")
+            }
+        }
+    }
+}
