@@ -36,9 +36,12 @@ public struct HostAndPort: Sendable, Hashable, CustomStringConvertible {
             host = Substring(text)
         }
         guard !host.isEmpty else { throw HostAndPortError(input: text, problem: "the host is empty") }
+        // ASCII only: a name the resolver can take as it is, an IPv4 address, or an IPv6 one (with
+        // its zone: `fe80::1%eth0`).
         guard
             host.allSatisfy({
-                $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == ":" || $0 == "_" || $0 == "%"
+                $0.isASCII
+                    && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == ":" || $0 == "_" || $0 == "%")
             })
         else {
             throw HostAndPortError(input: text, problem: "the host has characters a host name cannot have")
