@@ -18,6 +18,8 @@ public struct ICAPServiceConfiguration: Sendable, Hashable, CustomStringConverti
     public var name: String
 
     public static let defaultPort = 1344
+    /// The largest preview: the client holds a preview in memory until the service answers.
+    public static let maxPreview = 1_048_576
 
     /// The `icap://` URL of the service.
     public var url: String {
@@ -52,8 +54,8 @@ public struct ICAPServiceConfiguration: Sendable, Hashable, CustomStringConverti
             case ("bypass", "on"), ("bypass", "1"), ("bypass", "yes"): self.bypass = true
             case ("bypass", "off"), ("bypass", "0"), ("bypass", "no"): self.bypass = false
             case ("preview", let value):
-                guard let size = Int(value), (0...1_048_576).contains(size) else {
-                    throw ICAPConfigurationError(text, "preview must be a byte count 0…1048576")
+                guard let size = Int(value), (0...Self.maxPreview).contains(size) else {
+                    throw ICAPConfigurationError(text, "preview must be a byte count 0…\(Self.maxPreview)")
                 }
                 self.preview = size
             case ("name", _): self.name = parts[1]

@@ -82,7 +82,14 @@ final class ICAPServiceClient {
     private let suspensions: Counter
 
     /// Body bytes to preview: the configured size, else what OPTIONS asked for.
-    var previewSize: Int? { self.configuration.preview ?? self.options?.preview }
+    var previewSize: Int? { Self.previewSize(configured: self.configuration.preview, offered: self.options?.preview) }
+
+    /// The configured preview, else the one a service's OPTIONS offer, at most
+    /// `ICAPServiceConfiguration.maxPreview`: a preview is held in memory until the service
+    /// answers, and a client may always send less than the service asks for (RFC 3507 §4.5).
+    static func previewSize(configured: Int?, offered: Int?) -> Int? {
+        configured ?? offered.map { min($0, ICAPServiceConfiguration.maxPreview) }
+    }
 
     /// Sends `request` whole if the breaker lets it and gathers the answer; an answer other
     /// than 200 or 204 is a failure. A reused connection found closed before answering (the
