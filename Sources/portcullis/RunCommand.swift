@@ -197,7 +197,14 @@ struct RunCommand: AsyncParsableCommand {
         let reloader: PolicyReloader
         let snapshot: PolicySnapshot
         do {
-            store = try PolicyStore.open(dataDirectory: settings.dataDirectory, pagesDirectory: settings.pagesDirectory)
+            store = try PolicyStore.open(dataDirectory: settings.dataDirectory, pagesDirectory: nil)
+            if let pagesDirectory = settings.pagesDirectory {
+                // A template that is not seeded leaves its page to the error page (or the built-in
+                // one): the administrator hears why.
+                for problem in try store.seedPages(from: pagesDirectory).refused {
+                    logger.warning("page template not seeded", metadata: ["problem": "\(problem)"])
+                }
+            }
             let proxySlot = ProxySlot()
             reloader = PolicyReloader(store: store, logger: logger) { snapshot in
                 await proxySlot.proxy?.publish(snapshot)

@@ -45,7 +45,7 @@ struct PageTemplateTests {
 }
 
 struct PageDirectoryTests {
-    @Test func aDirectoryLoadsWhatItCanAndSaysWhyTheRestWasRefused() throws {
+    @Test func aDirectoryGivesWhatItCanAndSaysWhyTheRestWasRefused() throws {
         let directory = try TemporaryDirectory()
         try directory.write("block.html", "<p>{{url}}</p>")
         try directory.write("empty.html", "")
@@ -54,11 +54,12 @@ struct PageDirectoryTests {
         try directory.write("folder.html/inside", "")
         try directory.write("notes.txt", "not a template")
 
-        let (catalog, refused) = try PageCatalog.load(directory: directory.path)
-        #expect(catalog.names.sorted() == ["block", "empty"])
-        #expect(catalog.render("empty", PageValues(status: 403, title: "t", reason: "r")) == "")
+        let files = try PageFiles.read(directory: directory.path)
+        #expect(files.pages.map(\.name) == ["block", "empty"])
+        #expect(files.pages.map(\.source) == ["<p>{{url}}</p>", ""])
+        #expect(files.catalog.render("empty", PageValues(status: 403, title: "t", reason: "r")) == "")
         #expect(
-            refused.map(\.description) == [
+            files.refused.map(\.description) == [
                 "page template 'folder': cannot be read: not a regular file",
                 "page template 'latin1': cannot be read: not UTF-8 text",
                 "page template 'unescaped': unescaped output ({{{…}}}, {{&…}}, a {{%…}} pragma or a {{=…=}} delimiter change) is not allowed; use {{name}}",
@@ -73,8 +74,9 @@ struct ShippedPagesTests {
     }
 
     @Test func everyShippedPageLoadsAndSharesTheLayout() throws {
-        let (catalog, refused) = try PageCatalog.load(directory: self.directory)
-        #expect(refused.isEmpty)
+        let files = try PageFiles.read(directory: self.directory)
+        #expect(files.refused.isEmpty)
+        let catalog = files.catalog
         for name in ["bad-request", "access-denied", "connect-denied", "dns-error", "origin-error", "error"] {
             #expect(catalog.names.contains(name))
             let html = catalog.render(

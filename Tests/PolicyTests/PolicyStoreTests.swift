@@ -22,6 +22,23 @@ struct PolicyStoreTests {
         }
     }
 
+    @Test func seedingInsertsTheUsableTemplatesOnceAndReportsTheRest() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write("block.html", "<p>blocked: {{url}}</p>")
+        try directory.write("broken.html", "{{#section}}never closed")
+        let store = try PolicyStore.inMemory()
+        let first = try store.seedPages(from: directory.path)
+        #expect(first.seeded == ["block"])
+        #expect(first.refused.map(\.template) == ["broken"])
+        #expect(try store.pages().first { $0.name == "block" }?.body == "<p>blocked: {{url}}</p>")
+        // Seeded once: a second start keeps what the database has, and still reports the file.
+        let second = try store.seedPages(from: directory.path)
+        #expect(second.seeded.isEmpty)
+        #expect(second.refused.map(\.template) == ["broken"])
+        // A directory that cannot be read is reported, not an error of the store.
+        #expect(try store.seedPages(from: directory.path + "/missing").refused.count == 1)
+    }
+
     @Test func entriesAreNormalisedDeduplicatedAndRemovable() throws {
         let store = try freshStore()
         let added = try store.addEntries(

@@ -1,10 +1,9 @@
-import Foundation
 import Mustache
 
-/// The set of local page templates, loaded once and rendered from memory.
+/// The set of local page templates, compiled once and rendered from memory.
 ///
-/// Templates are `NAME.html` files in a directory (the defaults ship in `share/pages/`).
-/// They may build on each other with Mustache partials (`{{> name}}`) and inheritance
+/// Templates come from the database's `pages` table (seeded from `PageFiles`, the
+/// `NAME.html` files the defaults ship as in `share/pages/`). They may build on each other with Mustache partials (`{{> name}}`) and inheritance
 /// (`{{< layout}}{{$intro}}…{{/intro}}{{/layout}}`): the shipped pages share `layout.html`.
 /// A page that has no template of its own is rendered with `error.html`; if that is missing
 /// too, a built-in page is used, so a local answer is always possible.
@@ -25,40 +24,6 @@ public struct PageCatalog: Sendable {
         self.available = Set(templates.map(\.name))
         // The built-in page cannot fail to compile: it is a constant we test.
         self.fallback = try! PageTemplate(name: "built-in", source: Self.builtIn)
-    }
-
-    /// Loads every `*.html` file of `directory`. Returns the catalog and the templates that
-    /// were refused (each is left out; the fallback page takes its place).
-    public static func load(directory: String) throws(PageTemplateError) -> (PageCatalog, [PageTemplateError]) {
-        let files: [String]
-        do {
-            files = try FileManager.default.contentsOfDirectory(atPath: directory)
-        } catch {
-            throw .unreadable(String(describing: error), template: directory)
-        }
-        var loaded: [PageTemplate] = []
-        var refused: [PageTemplateError] = []
-        for file in files.sorted() where file.hasSuffix(".html") {
-            let name = String(file.dropLast(".html".count))
-            let path = directory + "/" + file
-            let bytes: [UInt8]
-            do {
-                bytes = try FileContents.bytes(of: path)
-            } catch {
-                refused.append(.unreadable(error.detail, template: name))
-                continue
-            }
-            guard let source = String(validating: bytes, as: UTF8.self) else {
-                refused.append(.unreadable("not UTF-8 text", template: name))
-                continue
-            }
-            do {
-                loaded.append(try PageTemplate(name: name, source: source))
-            } catch {
-                refused.append(error)
-            }
-        }
-        return (PageCatalog(templates: loaded), refused)
     }
 
     /// Renders the page `name`, or the fallback page when there is no such template.

@@ -9,32 +9,38 @@ public struct StoredPage: Sendable, Hashable {
 }
 
 extension PolicyStore {
-    /// Inserts the `*.html` templates of `directory` that the database does not have yet.
-    /// A template that does not compile is not seeded (and reported).
+    /// What seeding the page templates did.
+    public struct PageSeeding: Sendable {
+        /// The templates inserted (the database had none of that name).
+        public let seeded: [String]
+        /// The files that were not, and why; for the administrator to hear of.
+        public let refused: [PageTemplateError]
+    }
+
+    /// Inserts the `*.html` templates of `directory` that the database does not have yet
+    /// (those it has are kept as the administrator left them). A file that is not a usable
+    /// template is not inserted; it is among `refused`, as is a directory that cannot be read.
     @discardableResult
-    func seedPages(from directory: String) throws(PolicyStoreError) -> [String] {
-        guard let files = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
-        var pages: [(String, String)] = []
-        for file in files.sorted() where file.hasSuffix(".html") {
-            guard let bytes = try? FileContents.bytes(of: directory + "/" + file),
-                let body = String(validating: bytes, as: UTF8.self),
-                (try? PageTemplate(name: String(file.dropLast(5)), source: body)) != nil
-            else { continue }
-            pages.append((String(file.dropLast(5)), body))
+    public func seedPages(from directory: String) throws(PolicyStoreError) -> PageSeeding {
+        let files: PageFiles
+        do {
+            files = try PageFiles.read(directory: directory)
+        } catch {
+            return PageSeeding(seeded: [], refused: [error])
         }
         let existing = try self.read { db in try Set(String.fetchAll(db, sql: "SELECT name FROM pages")) }
-        let missing = pages.filter { !existing.contains($0.0) }
-        guard !missing.isEmpty else { return [] }
+        let missing = files.pages.filter { !existing.contains($0.name) }
+        guard !missing.isEmpty else { return PageSeeding(seeded: [], refused: files.refused) }
         try self.change(
-            actor: "portcullis", action: "seed pages", detail: { _ in missing.map(\.0).joined(separator: " ") }
+            actor: "portcullis", action: "seed pages", detail: { _ in missing.map(\.name).joined(separator: " ") }
         ) { db in
-            for (name, body) in missing {
+            for page in missing {
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO pages (name, body, updated_at) VALUES (?, ?, ?)",
-                    arguments: [name, body, Int64(Date().timeIntervalSince1970)])
+                    arguments: [page.name, page.source, Int64(Date().timeIntervalSince1970)])
             }
         }
-        return missing.map(\.0)
+        return PageSeeding(seeded: missing.map(\.name), refused: files.refused)
     }
 
     public func pages() throws(PolicyStoreError) -> [StoredPage] {

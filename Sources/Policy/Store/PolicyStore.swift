@@ -13,7 +13,8 @@ public struct PolicyStore: Sendable {
 
     /// Opens (creating and migrating if needed) `<dataDirectory>/portcullis.db`, and seeds
     /// the default page templates from `pagesDirectory` (templates already in the database
-    /// are kept as the administrator left them).
+    /// are kept as the administrator left them). To hear of the files that could not be
+    /// seeded, pass no directory and call `seedPages(from:)`.
     public static func open(dataDirectory: String, pagesDirectory: String?) throws(PolicyStoreError) -> PolicyStore {
         let path = dataDirectory + "/portcullis.db"
         var configuration = Configuration()
