@@ -27,10 +27,22 @@ struct PageTemplateTests {
 
     @Test func malformedTemplateIsRefusedWithItsName() {
         do {
-            _ = try PageTemplate(name: "broken", source: "{{#section}}never closed")
+            _ = try PageTemplate(name: "broken", source: "<p>\n{{#section}}never closed")
             Issue.record("a malformed template was accepted")
         } catch {
-            #expect(error.description.contains("'broken'"))
+            #expect(
+                error.description
+                    == "page template 'broken': syntax error: line 2, column 25: a section is not closed ({{/name}})")
+        }
+        for (source, what) in [
+            ("{{#a}}x{{/b}}", "closed with another name"),
+            ("<p>{{url", "line 1, column 9: the template ends inside a tag"),
+            ("{{url}", "line 1, column 6: the template ends inside a tag"),
+        ] {
+            #expect(throws: PageTemplateError.self) { try PageTemplate(name: "t", source: source) }
+            do { _ = try PageTemplate(name: "t", source: source) } catch {
+                #expect(error.description.contains(what), "\(source): \(error)")
+            }
         }
     }
 

@@ -11,9 +11,31 @@ public struct PageTemplate: Sendable {
         do {
             self.compiled = try MustacheTemplate(string: source)
         } catch {
-            throw .syntax(String(describing: error), template: name)
+            throw .syntax(Self.describe(error), template: name)
         }
         self.name = name
+    }
+
+    /// Mustache's parse error in words, with where it is: `line 3, column 12: a section is
+    /// not closed ({{/name}})`.
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? MustacheTemplate.ParserError else { return String(describing: error) }
+        let what: String
+        switch error.error as? MustacheTemplate.Error {
+        case .sectionCloseNameIncorrect?: what = "a section is closed with another name than it was opened with"
+        case .unfinishedName?: what = "a tag is not finished (`}}` missing, or a name that is not one)"
+        case .expectedSectionEnd?: what = "a section is not closed ({{/name}})"
+        case .invalidSetDelimiter?: what = "a delimiter change is malformed"
+        case .transformAppliedToInheritanceSection?: what = "a transform is applied to an inherited section"
+        case .illegalTokenInsideInheritSection?, .textInsideInheritSection?:
+            what = "a partial's inherited sections have something other than block definitions between them"
+        case .invalidConfigVariableSyntax?, .unrecognisedConfigVariable?: what = "a {{%…}} pragma is malformed"
+        case nil:
+            // The scanner's own error (internal to Mustache) when the text ends inside a tag.
+            let text = String(describing: error.error)
+            what = text == "overflow" ? "the template ends inside a tag" : text
+        }
+        return "line \(error.context.lineNumber), column \(error.context.columnNumber): \(what)"
     }
 
     public func render(_ values: PageValues) -> String {
