@@ -94,6 +94,26 @@ extension Integration {
             #expect(FileManager.default.fileExists(atPath: dataDir))
         }
 
+        @Test func aPageTemplateThatCannotBeSeededIsNamedInAWarning() async throws {
+            let scratch = try TemporaryDirectory()
+            defer { scratch.remove() }
+            try FileManager.default.createDirectory(atPath: scratch.file("pages"), withIntermediateDirectories: true)
+            try scratch.write("pages/block.html", Data("<p>{{url}}</p>".utf8))
+            try scratch.write("pages/broken.html", Data("<p>\n{{#section}}never closed".utf8))
+            let port = try FreePort.pick()
+            let (status, output) = try await PortcullisBinary.withRunning(
+                [
+                    "--listen", "127.0.0.1:\(port)", "--data-dir", scratch.file("var"), "--pages-dir",
+                    scratch.file("pages"),
+                ], port: port, scratch: scratch
+            ) { _ in }
+            #expect(status == 0)
+            #expect(output.contains("page template not seeded"), "\(output)")
+            #expect(
+                output.contains("page template 'broken': syntax error: line 2, column 25: a section is not closed"),
+                "\(output)")
+        }
+
         @Test func configFileIsReadAndFlagsWinOverIt() async throws {
             let nginx = try Nginx()
             defer { nginx.stop() }
