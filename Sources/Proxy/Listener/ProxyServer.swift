@@ -64,15 +64,11 @@ public final class ProxyServer: Service, @unchecked Sendable {
         self.accessLogs = accessLogs
 
         for address in self.configuration.listen {
-            let socketAddress = try SocketAddress.makeAddressResolvingHost(address.host, port: address.port)
-            let channel = try await self.makeBootstrap(.proxy).bind(to: socketAddress).get()
-            self.serverChannels.append(channel)
+            let channel = try await self.bind(.proxy, address, setting: "listen")
             if let local = channel.localAddress { self.boundAddresses.append(local) }
         }
         for address in self.configuration.icapListen {
-            let socketAddress = try SocketAddress.makeAddressResolvingHost(address.host, port: address.port)
-            let channel = try await self.makeBootstrap(.icap).bind(to: socketAddress).get()
-            self.serverChannels.append(channel)
+            let channel = try await self.bind(.icap, address, setting: "icap-listen")
             if let local = channel.localAddress { self.boundICAPAddresses.append(local) }
         }
         let icapServices =
@@ -153,6 +149,18 @@ public final class ProxyServer: Service, @unchecked Sendable {
         try await self.start()
         try? await gracefulShutdown()
         await self.shutdown()
+    }
+
+    /// A listener on `address`, accepting paused (see `start`).
+    private func bind(_ kind: ListenerKind, _ address: HostAndPort, setting: String) async throws -> any Channel {
+        do {
+            let socketAddress = try SocketAddress.makeAddressResolvingHost(address.host, port: address.port)
+            let channel = try await self.makeBootstrap(kind).bind(to: socketAddress).get()
+            self.serverChannels.append(channel)
+            return channel
+        } catch {
+            throw ListenError(setting: setting, address: address, error: error)
+        }
     }
 
     private func makeBootstrap(_ kind: ListenerKind) -> ServerBootstrap {

@@ -58,6 +58,28 @@ extension Integration {
             }
         }
 
+        @Test func aListenerThatCannotBeOpenedIsNamedWithTheSystemsReason() throws {
+            let scratch = try TemporaryDirectory()
+            defer { scratch.remove() }
+            let port = try FreePort.pick()
+            // 192.0.2.1 (TEST-NET-1) is no address of this machine.
+            for (arguments, message) in [
+                (["--listen", "192.0.2.1:\(port)"], "cannot listen on 192.0.2.1:\(port) (listen): Cannot assign"),
+                (
+                    ["--listen", "127.0.0.1:\(port)", "--icap-listen", "192.0.2.1:1344"],
+                    "cannot listen on 192.0.2.1:1344 (icap-listen): Cannot assign"
+                ),
+                (
+                    ["--listen", "no-such-host.invalid:\(port)"],
+                    "cannot listen on no-such-host.invalid:\(port) (listen): the host does not resolve"
+                ),
+            ] {
+                let result = try PortcullisBinary.run(["run", "--data-dir", scratch.path] + arguments, timeout: 20)
+                #expect(result.status == 1, "\(arguments)")
+                #expect(result.stderr.contains("Error: \(message)"), "\(arguments): \(result.stderr)")
+            }
+        }
+
         @Test func unreadableConfigFileIsAnError() throws {
             let scratch = try TemporaryDirectory()
             defer { scratch.remove() }
