@@ -25,14 +25,9 @@ struct ServiceConfigurationRobustnessTests {
     }
 
     @Test func everyRefusalQuotesTheLine() {
-        var random = SeededRandom(seed: 0x344)
-        for _ in 0..<2000 {
-            let line = Self.mutator.mutate("respmod icap://[::1]:11344/srv_echo bypass=on preview=1024", using: &random)
-            do {
-                _ = try ICAPServiceConfiguration(parsing: line)
-            } catch {
-                #expect(error.description.contains(line), "\(error.description)")
-            }
-        }
+        let failures = RoundTrip.refusalsNotQuoting(
+            "respmod icap://[::1]:11344/srv_echo bypass=on preview=1024", seed: 0x344, mutator: Self.mutator,
+            parse: ICAPServiceConfiguration.init(parsing:))
+        #expect(failures.isEmpty, "\(failures.prefix(5))")
     }
 }

@@ -21,4 +21,23 @@ public enum RoundTrip {
         }
         return failures
     }
+
+    /// The changed copies of `original` that are refused with a message that does not quote
+    /// them (`quoted(input)` is not in it), described for a test's failure message.
+    public static func refusalsNotQuoting<Value, Failure: Error & CustomStringConvertible>(
+        _ original: String, seed: UInt64, count: Int = 2000, mutator: ByteMutator,
+        parse: (String) throws(Failure) -> Value, quoted: (String) -> String = { $0 }
+    ) -> [String] {
+        var random = SeededRandom(seed: seed)
+        var failures: [String] = []
+        for _ in 0..<count {
+            let input = mutator.mutate(original, using: &random)
+            do {
+                _ = try parse(input)
+            } catch {
+                if !error.description.contains(quoted(input)) { failures.append(error.description) }
+            }
+        }
+        return failures
+    }
 }

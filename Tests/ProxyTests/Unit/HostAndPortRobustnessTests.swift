@@ -33,14 +33,9 @@ struct HostAndPortRobustnessTests {
     }
 
     @Test func everyRefusalQuotesTheValue() {
-        var random = SeededRandom(seed: 0x1344)
-        for _ in 0..<2000 {
-            let value = Self.mutator.mutate("[fe80::1%eth0]:8080", using: &random)
-            do {
-                _ = try HostAndPort(parsing: value)
-            } catch {
-                #expect(error.description.contains("'\(value)'"), "\(error.description)")
-            }
-        }
+        let failures = RoundTrip.refusalsNotQuoting(
+            "[fe80::1%eth0]:8080", seed: 0x1344, mutator: Self.mutator,
+            parse: { text throws(HostAndPortError) in try HostAndPort(parsing: text) }, quoted: { "'\($0)'" })
+        #expect(failures.isEmpty, "\(failures.prefix(5))")
     }
 }
