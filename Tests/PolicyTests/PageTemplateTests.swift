@@ -69,7 +69,9 @@ struct PageDirectoryTests {
         let files = try PageFiles.read(directory: directory.path)
         #expect(files.pages.map(\.name) == ["block", "empty"])
         #expect(files.pages.map(\.source) == ["<p>{{url}}</p>", ""])
-        #expect(files.catalog.render("empty", PageValues(status: 403, title: "t", reason: "r")) == "")
+        #expect(
+            PageCatalog(templates: files.pages.map(\.template)).render(
+                "empty", PageValues(status: 403, title: "t", reason: "r")) == "")
         #expect(
             files.refused.map(\.description) == [
                 "page template 'folder': cannot be read: not a regular file",
@@ -88,7 +90,7 @@ struct ShippedPagesTests {
     @Test func everyShippedPageLoadsAndSharesTheLayout() throws {
         let files = try PageFiles.read(directory: self.directory)
         #expect(files.refused.isEmpty)
-        let catalog = files.catalog
+        let catalog = PageCatalog(templates: files.pages.map(\.template))
         for name in ["bad-request", "access-denied", "connect-denied", "dns-error", "origin-error", "error"] {
             #expect(catalog.names.contains(name))
             let html = catalog.render(

@@ -47,7 +47,4 @@ public struct PageFiles: Sendable {
         }
         return PageFiles(pages: pages, refused: refused)
     }
-
-    /// The catalog of the templates that compiled.
-    public var catalog: PageCatalog { PageCatalog(templates: self.pages.map(\.template)) }
 }
