@@ -36,7 +36,10 @@ struct PolicyStoreTests {
         #expect(second.seeded.isEmpty)
         #expect(second.refused.map(\.template) == ["broken"])
         // A directory that cannot be read is reported, not an error of the store.
-        #expect(try store.seedPages(from: directory.path + "/missing").refused.count == 1)
+        #expect(
+            try store.seedPages(from: directory.path + "/missing").refused.map(\.description) == [
+                "page template '\(directory.path)/missing': cannot be read: No such file or directory"
+            ])
     }
 
     @Test func entriesAreNormalisedDeduplicatedAndRemovable() throws {

@@ -4,7 +4,8 @@
     import Darwin
 #endif
 
-/// Whole-file and file-prefix reads with plain POSIX calls: one allocation, no copies.
+/// Whole-file and file-prefix reads, and directory listings, with plain POSIX calls (one
+/// allocation, no copies; errors in the system's words).
 enum FileContents {
     /// Every byte of the file at `path` (or the first `limit` bytes).
     static func bytes(of path: String, limit: Int = .max) throws(ImportError) -> [UInt8] {
@@ -42,6 +43,20 @@ enum FileContents {
             if chunk.count < size { break }
         }
         return bytes
+    }
+
+    /// The names in `directory`, in no particular order (`.` and `..` left out).
+    static func names(in directory: String) throws(ImportError) -> [String] {
+        guard let handle = opendir(directory) else { throw .unreadable(directory, Self.message(errno)) }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
     }
 
     private static func message(_ code: Int32) -> String { String(cString: strerror(code)) }

@@ -107,10 +107,9 @@ struct ListTree {
     /// Entries not starting with `.`, sorted.
     private static func visibleEntries(of directory: String, _ location: Location) throws(ImportError) -> [String] {
         do {
-            return try FileManager.default.contentsOfDirectory(atPath: directory).filter { !$0.hasPrefix(".") }
-                .sorted()
+            return try FileContents.names(in: directory).filter { !$0.hasPrefix(".") }.sorted()
         } catch {
-            throw .unreadable(location.shown(directory), "cannot list the directory")
+            throw .unreadable(location.shown(directory), "cannot list the directory: \(error.detail)")
         }
     }
 

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The `NAME.html` page templates of a directory (the defaults ship in `share/pages/`), read
 /// and compiled: the database is seeded from them.
 public struct PageFiles: Sendable {
@@ -20,9 +18,9 @@ public struct PageFiles: Sendable {
     public static func read(directory: String) throws(PageTemplateError) -> PageFiles {
         let files: [String]
         do {
-            files = try FileManager.default.contentsOfDirectory(atPath: directory)
+            files = try FileContents.names(in: directory)
         } catch {
-            throw .unreadable(String(describing: error), template: directory)
+            throw .unreadable(error.detail, template: directory)
         }
         var pages: [Page] = []
         var refused: [PageTemplateError] = []
