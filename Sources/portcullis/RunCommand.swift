@@ -197,7 +197,7 @@ struct RunCommand: AsyncParsableCommand {
         let reloader: PolicyReloader
         let snapshot: PolicySnapshot
         do {
-            store = try PolicyStore.open(dataDirectory: settings.dataDirectory, pagesDirectory: nil)
+            store = try PolicyStore.open(dataDirectory: settings.dataDirectory)
             if let pagesDirectory = settings.pagesDirectory {
                 // A template that is not seeded leaves its page to the error page (or the built-in
                 // one): the administrator hears why.

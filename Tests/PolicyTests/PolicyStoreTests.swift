@@ -119,10 +119,12 @@ struct PolicyStoreTests {
     @Test func aFileDatabaseKeepsCommittedChangesAcrossReopening() throws {
         let scratch = try TemporaryDirectory()
         do {
-            let store = try PolicyStore.open(dataDirectory: scratch.path, pagesDirectory: shippedPagesDirectory)
+            let store = try PolicyStore.open(dataDirectory: scratch.path)
+            #expect(try store.seedPages(from: shippedPagesDirectory).refused.isEmpty)
             _ = try store.addEntries(["kept.example"], to: "deny", actor: "t")
         }
-        let reopened = try PolicyStore.open(dataDirectory: scratch.path, pagesDirectory: shippedPagesDirectory)
+        let reopened = try PolicyStore.open(dataDirectory: scratch.path)
+        #expect(try reopened.seedPages(from: shippedPagesDirectory).seeded.isEmpty, "pages are seeded once")
         #expect(try reopened.entries(of: "deny").map(\.value) == ["kept.example"])
         #expect(try reopened.groups().count == 1, "migrations and seeds run once")
         let mode = try DatabaseQueue(path: scratch.path + "/portcullis.db").read { db in
@@ -136,7 +138,7 @@ struct PolicyStoreTests {
         try Data("this is not a database, just text that is long enough to be read as a header".utf8)
             .write(to: URL(fileURLWithPath: scratch.path + "/portcullis.db"))
         do {
-            _ = try PolicyStore.open(dataDirectory: scratch.path, pagesDirectory: nil)
+            _ = try PolicyStore.open(dataDirectory: scratch.path)
             Issue.record("a corrupt database was opened")
         } catch {
             #expect(error.description.contains("portcullis.db"))

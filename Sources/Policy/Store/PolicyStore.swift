@@ -11,11 +11,9 @@ import GRDB
 public struct PolicyStore: Sendable {
     let writer: any DatabaseWriter
 
-    /// Opens (creating and migrating if needed) `<dataDirectory>/portcullis.db`, and seeds
-    /// the default page templates from `pagesDirectory` (templates already in the database
-    /// are kept as the administrator left them). To hear of the files that could not be
-    /// seeded, pass no directory and call `seedPages(from:)`.
-    public static func open(dataDirectory: String, pagesDirectory: String?) throws(PolicyStoreError) -> PolicyStore {
+    /// Opens (creating and migrating if needed) `<dataDirectory>/portcullis.db`. The default
+    /// page templates are seeded by `seedPages(from:)`, which says what it could not seed.
+    public static func open(dataDirectory: String) throws(PolicyStoreError) -> PolicyStore {
         let path = dataDirectory + "/portcullis.db"
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -31,11 +29,11 @@ public struct PolicyStore: Sendable {
             throw .unusable(path: path, String(describing: error))
         }
         try store.migrate(path: path)
-        if let pagesDirectory { try store.seedPages(from: pagesDirectory) }
         return store
     }
 
-    /// A private in-memory database (tests, dry runs).
+    /// A private in-memory database (tests, dry runs), seeded from `pagesDirectory` if given
+    /// (what cannot be seeded is left out: tests check the shipped pages on their own).
     public static func inMemory(pagesDirectory: String? = nil) throws(PolicyStoreError) -> PolicyStore {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true

@@ -28,7 +28,7 @@ struct PolicyStoreOptions: ParsableArguments {
     func openStore() throws -> PolicyStore {
         let directory = self.dataDir ?? ProcessInfo.processInfo.environment["PORTCULLIS_DATA_DIR"] ?? "./var"
         do {
-            return try PolicyStore.open(dataDirectory: directory, pagesDirectory: nil)
+            return try PolicyStore.open(dataDirectory: directory)
         } catch {
             throw CommandFailure(description: error.description)
         }
