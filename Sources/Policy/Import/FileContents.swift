@@ -50,12 +50,16 @@ enum FileContents {
         guard let handle = opendir(directory) else { throw .unreadable(directory, Self.message(errno)) }
         defer { closedir(handle) }
         var names: [String] = []
-        while let entry = readdir(handle) {
+        while true {
+            // readdir returns nil at the end and on an error; only errno tells them apart.
+            errno = 0
+            guard let entry = readdir(handle) else { break }
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
             if name != "." && name != ".." { names.append(name) }
         }
+        if errno != 0 { throw .unreadable(directory, Self.message(errno)) }
         return names
     }
 
