@@ -139,6 +139,30 @@ extension Integration {
             #expect(imported.stderr.contains("list.txt:4:"))
         }
 
+        @Test func benchmarkMeasuresThePolicyAndRefusesRunsItCannotMake() throws {
+            let scratch = try TemporaryDirectory()
+            defer { scratch.remove() }
+            _ = try self.policy(["add", "deny", "one.example", "two.example", "three.example"], scratch)
+            let run = try self.policy(["benchmark", "--seconds", "0.2", "--hosts", "100"], scratch)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.output.contains("entries compiled:     3"), "\(run.output)")
+            #expect(run.output.contains("decisions per second:"), "\(run.output)")
+            // Half the hosts are subdomains of listed domains: blocked.
+            #expect(run.output.contains("% blocked"), "\(run.output)")
+
+            // Each was a crash (an overflowing deadline) or a run with nothing to measure.
+            for (arguments, quoted) in [
+                (["--seconds", "nan"], "not nan"), (["--seconds", "1e30"], "not 1e+30"),
+                (["--seconds", "0"], "not 0.0"), (["--seconds", "inf"], "not inf"),
+                (["--hosts", "1"], "not 1"), (["--hosts", "10000001"], "not 10000001"),
+            ] {
+                let refused = try self.policy(["benchmark"] + arguments, scratch)
+                #expect(refused.status == 64, "\(arguments): \(refused.stderr)")
+                #expect(refused.stderr.contains(quoted), "\(arguments): \(refused.stderr)")
+                #expect(refused.stderr.contains("Usage: portcullis policy benchmark "), "\(refused.stderr)")
+            }
+        }
+
         @Test func anUnusableDatabaseStopsTheStartWithAClearError() throws {
             let scratch = try TemporaryDirectory()
             defer { scratch.remove() }
