@@ -11,6 +11,9 @@
 #      (the "origin") on 127.0.0.1:<random free port>.
 #   3. Starts the servers under test, each on its own free loopback port:
 #        haproxy    - reverse proxy in front of nginx (origin-form requests)
+#        nio-splice - SwiftNIO passing bytes between each client connection and
+#                     its own origin connection, nothing parsed: the floor of
+#                     any proxy built on SwiftNIO (bench/nio-splice)
 #        squid      - forward proxy, no cache
 #        tinyproxy  - forward proxy
 #        portcullis - forward proxy ($PORTCULLIS_BIN)
@@ -44,19 +47,21 @@
 #   REQUEST_FIELDS   minimal = wrk's bare request (Host only); browser = also
 #                    the dozen fields a browser sends (absolute-form.lua) [minimal]
 #   BENCH_ONLY       space-separated subset of targets to run:
-#                    "direct haproxy squid squid-icap tinyproxy portcullis
-#                    portcullis-icap squid-respmod portcullis-respmod" [all];
+#                    "direct haproxy nio-splice squid squid-icap tinyproxy
+#                    portcullis portcullis-icap squid-respmod
+#                    portcullis-respmod" [all];
 #                    the -icap ones send every request
 #                    to c-icap's echo service as a REQMOD service first
 #   PORTCULLIS_BIN   Portcullis binary  [<repo>/.build/release/portcullis]
 #   BENCH_BUILD      1 = if PORTCULLIS_BIN is unset and the default binary
 #                    is missing, run `swift build -c release
-#                    --static-swift-stdlib --product portcullis` first;
+#                    --static-swift-stdlib --product portcullis` first (and
+#                    the same for bench/nio-splice if it is missing);
 #                    0 = never build (just skip)                  [1]
 #   NGINX_WORKERS    nginx worker_processes, 0 = auto           [1]
 #   HAPROXY_THREADS  HAProxy nbthread                           [1]
 #   PORTCULLIS_THREADS  Portcullis event loops (--threads); empty = its
-#                    default, one per core                      [empty]
+#                    default, one per core (nio-splice gets the same) [empty]
 #   BENCH_KEEP       1 = keep the temp work dir (configs, logs) [0]
 #   PORTCULLIS_DATA  data directory for Portcullis (e.g. one holding a
 #                    5-million-entry policy from bench/policy.sh); the
@@ -122,7 +127,7 @@ NGINX_WORKERS=${NGINX_WORKERS:-1}
 HAPROXY_THREADS=${HAPROXY_THREADS:-1}
 BENCH_KEEP=${BENCH_KEEP:-0}
 
-ALL_TARGETS=(direct haproxy squid squid-icap squid-respmod tinyproxy portcullis portcullis-icap portcullis-respmod)
+ALL_TARGETS=(direct haproxy nio-splice squid squid-icap squid-respmod tinyproxy portcullis portcullis-icap portcullis-respmod)
 FORWARD_PROXIES=" squid squid-icap squid-respmod tinyproxy portcullis portcullis-icap portcullis-respmod "
 BENCH_ONLY=${BENCH_ONLY:-${ALL_TARGETS[*]}}
 
@@ -136,6 +141,7 @@ STARTUP_SLEEP=0.2                 # ... this far apart (20 s total)
 declare -A LABEL=(
     [direct]="nginx (direct)"
     [haproxy]="HAProxy (reverse)"
+    [nio-splice]="SwiftNIO splice (floor)"
     [squid]="Squid"
     [squid-icap]="Squid + c-icap echo"
     [tinyproxy]="tinyproxy"
@@ -210,6 +216,20 @@ if wanted portcullis || wanted portcullis-icap || wanted portcullis-respmod; the
     fi
     if [[ ! -x $PORTCULLIS_BIN ]]; then
         for t in portcullis portcullis-icap portcullis-respmod; do STATUS[$t]=skipped; NOTE[$t]="binary not found: $PORTCULLIS_BIN"; done
+    fi
+fi
+
+# --- The SwiftNIO floor (its own package, built like Portcullis if missing) ----------
+
+NIO_SPLICE_BIN="$SCRIPT_DIR/nio-splice/.build/release/nio-splice"
+if wanted nio-splice; then
+    if [[ ! -x $NIO_SPLICE_BIN && $BENCH_BUILD == 1 ]] && command -v swift >/dev/null; then
+        log "building nio-splice: swift build -c release --static-swift-stdlib --package-path bench/nio-splice"
+        swift build -c release --static-swift-stdlib --package-path "$SCRIPT_DIR/nio-splice" >&2 ||
+            die "swift build of bench/nio-splice failed"
+    fi
+    if [[ ! -x $NIO_SPLICE_BIN ]]; then
+        STATUS[nio-splice]=skipped; NOTE[nio-splice]="binary not found: $NIO_SPLICE_BIN"
     fi
 fi
 
@@ -483,6 +503,20 @@ EOF
     wait_ready haproxy "http://$LOOPBACK:$port/1k"
 }
 
+# --- SwiftNIO splice: the floor of a proxy built on SwiftNIO -------------------------
+
+# Each client connection gets its own connection to nginx and the bytes pass both ways,
+# nothing parsed, logged or decided: the same four socket calls per 1 KiB request as
+# Portcullis, and nothing else. Requests are origin-form, as for HAProxy. Its event loops
+# are Portcullis's (one per core, or PORTCULLIS_THREADS).
+start_nio-splice() {
+    pick_port; local port=$PORT
+    mkdir -p "$WORK/nio-splice"
+    start_server nio-splice "$NIO_SPLICE_BIN" "$port" "$NGINX_PORT" ${PORTCULLIS_THREADS:+"$PORTCULLIS_THREADS"}
+    TARGET_PORT[nio-splice]=$port
+    wait_ready nio-splice "http://$LOOPBACK:$port/1k"
+}
+
 # --- Squid: forward proxy, no caching ---------------------------------------------
 
 # workers 1: Squid's default, and SMP mode would need shared memory and IPC
@@ -674,7 +708,7 @@ start_portcullis_as() {
 }
 
 # Start every wanted server up front; idle servers cost nothing.
-for t in haproxy squid squid-icap squid-respmod tinyproxy portcullis portcullis-icap portcullis-respmod; do
+for t in haproxy nio-splice squid squid-icap squid-respmod tinyproxy portcullis portcullis-icap portcullis-respmod; do
     wanted "$t" || continue
     if [[ ${STATUS[$t]:-} == skipped ]]; then
         log "$t: skipped (${NOTE[$t]})"
