@@ -150,7 +150,16 @@ struct PolicyStoreTests {
         try store.createList("social", actor: "t")
         try store.addRule(group: "Default", list: "social", action: .deny, position: 1, actor: "t")
         #expect(try store.groups()[0].rules.map(\.list) == ["social", "allow", "deny"])
-        try store.removeRule(id: try store.groups()[0].rules[0].id, actor: "t")
+        let removed = try store.groups()[0].rules[0].id
+        try store.removeRule(id: removed, actor: "t")
+        #expect(try store.groups()[0].rules.map(\.list) == ["allow", "deny"])
+        // A rule is known by its id: the error says so, and nothing else changes.
+        #expect {
+            try store.removeRule(id: removed, actor: "t")
+        } throws: { error in
+            (error as? PolicyStoreError)?.description == "no rule with the id \(removed)"
+                && (error as? PolicyStoreError)?.isNotFound == true
+        }
         #expect(try store.groups()[0].rules.map(\.list) == ["allow", "deny"])
     }
 }

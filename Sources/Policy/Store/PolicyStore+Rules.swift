@@ -143,7 +143,7 @@ extension PolicyStore {
     public func removeRule(id: Int64, actor: String) throws(PolicyStoreError) {
         try self.change(actor: actor, action: "remove rule", detail: { _ in "rule \(id)" }) { db in
             try db.execute(sql: "DELETE FROM rules WHERE id = ?", arguments: [id])
-            guard db.changesCount == 1 else { throw PolicyStoreError.notFound("rule", String(id)) }
+            guard db.changesCount == 1 else { throw PolicyStoreError.notFound("rule", id: id) }
         }
     }
 

@@ -5,6 +5,7 @@ public struct PolicyStoreError: Error, Sendable, CustomStringConvertible {
         case database(String)
         case invalid(PolicyInputError)
         case notFound(what: String, name: String)
+        case notFoundByID(what: String, id: Int64)
         case conflict(String)
     }
 
@@ -18,6 +19,8 @@ public struct PolicyStoreError: Error, Sendable, CustomStringConvertible {
     public static func notFound(_ what: String, _ name: String) -> Self {
         Self(reason: .notFound(what: what, name: name))
     }
+    /// Nothing of the kind has the id (rules are known by theirs, not by a name).
+    public static func notFound(_ what: String, id: Int64) -> Self { Self(reason: .notFoundByID(what: what, id: id)) }
     public static func conflict(_ detail: String) -> Self { Self(reason: .conflict(detail)) }
 
     /// The refused value, when that is what went wrong.
@@ -27,8 +30,10 @@ public struct PolicyStoreError: Error, Sendable, CustomStringConvertible {
     }
 
     public var isNotFound: Bool {
-        if case .notFound = self.reason { return true }
-        return false
+        switch self.reason {
+        case .notFound, .notFoundByID: return true
+        default: return false
+        }
     }
 
     public var description: String {
@@ -37,6 +42,7 @@ public struct PolicyStoreError: Error, Sendable, CustomStringConvertible {
         case .database(let detail): "policy database error: \(detail)"
         case .invalid(let error): error.description
         case .notFound(let what, let name): "no \(what) named '\(name)'"
+        case .notFoundByID(let what, let id): "no \(what) with the id \(id)"
         case .conflict(let detail): detail
         }
     }
