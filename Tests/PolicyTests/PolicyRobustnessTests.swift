@@ -106,6 +106,51 @@ struct PolicyRobustnessTests {
             parse: { text throws(HostNameError) in try HostName.normalized(text) }, text: { $0 })
     }
 
+    /// What a URL tells the policy, to compare two readings.
+    private struct URLFacts: Equatable {
+        let scheme: String, host: String, port: Int, path: String, isConnect: Bool
+
+        init(_ facts: RequestFacts) {
+            (self.scheme, self.host, self.port, self.path) = (facts.scheme, facts.host, facts.port, facts.path)
+            self.isConnect = facts.isConnect
+        }
+
+        var url: String {
+            RequestFacts(
+                scheme: self.scheme, host: self.host, port: self.port, path: self.path, client: nil,
+                isConnect: self.isConnect
+            ).url
+        }
+    }
+
+    @Test func mutatedURLsAreRefusedOrReadBackAsTheSameRequest() {
+        Self.roundTrips(
+            [
+                "http://example.com/a?b=c", "https://[2001:db8::1]:8443/x", "example.com:443",
+                "http://user@host.example:8080/", "http://[::1]/", "HTTP://Example.com:80",
+            ], seed: 0x0421, parse: { text throws(PolicyInputError) in URLFacts(try RequestFacts(url: text)) },
+            text: \.url)
+        let refusals = RoundTrip.refusalsNotQuoting(
+            "https://[2001:db8::1]:8443/x", seed: 0x0422, mutator: Self.mutator,
+            parse: { text throws(PolicyInputError) in try RequestFacts(url: text) })
+        #expect(refusals.isEmpty, "\(refusals.prefix(5))")
+    }
+
+    @Test(arguments: [
+        ("http://[::1", "malformed IPv6 address"), ("http://[example.com]/", "malformed IPv6 address"),
+        ("http://[::1]x/", "malformed port"), ("http://[::1]:abc/", "malformed port"),
+        ("http://[::1]:0/", "malformed port"), ("http://example.com:+80/", "malformed port"),
+        ("http://example.com:65536/", "malformed port"), ("http://a:b:80/", "malformed host"),
+        ("http://::1/", "malformed host"), ("http://exa]mple.com/", "malformed host"), ("http:///x", "no host"),
+    ])
+    func malformedURLsAreRefusedSayingWhy(url: String, problem: String) {
+        #expect {
+            try RequestFacts(url: url)
+        } throws: { error in
+            (error as? PolicyInputError)?.description == "url '\(url)': \(problem)"
+        }
+    }
+
     static let shippedPages: [(name: String, source: String)] = {
         let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("share/pages")

@@ -40,20 +40,39 @@ public struct RequestFacts: Sendable {
         if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
         var port = scheme == "https" ? 443 : 80
         var host = authority
-        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+        var portText: Substring?
+        if authority.hasPrefix("[") {
+            // An IPv6 literal: closed, an address, and nothing after it but a port.
+            guard let close = authority.firstIndex(of: "]"),
+                IPAddress128(parsing: authority[authority.index(after: authority.startIndex)..<close]) != nil
+            else {
+                throw PolicyInputError(field: "url", value: url, problem: "malformed IPv6 address")
+            }
             host = authority[authority.index(after: authority.startIndex)..<close]
             let after = authority[authority.index(after: close)...]
-            if after.hasPrefix(":"), let value = Int(after.dropFirst()) { port = value }
+            guard after.isEmpty || after.hasPrefix(":") else {
+                throw PolicyInputError(field: "url", value: url, problem: "malformed port")
+            }
+            if !after.isEmpty { portText = after.dropFirst() }
         } else if let colon = authority.lastIndex(of: ":") {
-            guard let value = Int(authority[authority.index(after: colon)...]), (1...65535).contains(value) else {
+            host = authority[..<colon]
+            portText = authority[authority.index(after: colon)...]
+        }
+        if let portText {
+            guard portText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int(portText),
+                (1...65535).contains(value)
+            else {
                 throw PolicyInputError(field: "url", value: url, problem: "malformed port")
             }
             port = value
-            host = authority[..<colon]
             if !url.contains("://") && port == 443 {
                 scheme = "https"
                 isConnect = true
             }
+        }
+        // Only an IPv6 literal holds colons, and only between its brackets.
+        guard authority.hasPrefix("[") || !host.contains(where: { $0 == "[" || $0 == "]" || $0 == ":" }) else {
+            throw PolicyInputError(field: "url", value: url, problem: "malformed host")
         }
         guard !host.isEmpty else { throw PolicyInputError(field: "url", value: url, problem: "no host") }
         self.init(
