@@ -6,7 +6,8 @@ import Policy
 
 /// The policy as an ICAP service: REQMOD decides the encapsulated request with the same
 /// snapshot and rules as the proxy, and answers with the block page (request satisfaction),
-/// the redirect, the intercepted request, or "unchanged". RESPMOD decides the request the
+/// the redirect, the intercepted request, or "unchanged"; a request whose URL (or `Host`) it
+/// cannot read is answered with the 400 page, not passed undecided. RESPMOD decides the request the
 /// response answers the same way: a denied one is answered with the block page instead, a
 /// redirected one with the redirect; anything else goes on unchanged.
 /// One per ICAP connection, used on its event loop.
@@ -21,8 +22,17 @@ struct ICAPPolicyAdapter: ICAPServerAdapter {
     func adaptRequest(_ request: HTTPRequestHead, icap: ICAPRequestHead) -> ICAPAdaptation {
         let client = icap.headers.first(name: "X-Client-IP").flatMap { IPAddress128(parsing: $0) }
         let user = icap.headers.first(name: "X-Client-Username") ?? icap.headers.first(name: "X-Authenticated-User")
-        guard let facts = Self.facts(of: request, client: client, user: user) else { return .unchanged }
         let snapshot = self.policy.snapshot
+        guard let facts = Self.facts(of: request, client: client, user: user) else {
+            // A request whose destination the policy cannot read is not let through undecided.
+            var values = PageValues(
+                status: 0, title: "", reason: "the request's URL cannot be read", url: request.uri,
+                client: client?.description ?? "-", requestID: "icap-\(snapshot.generation)-unreadable")
+            values.host = "-"
+            let (head, body) = self.environment.localResponse(
+                .badRequest, values: values, snapshot: snapshot, closeAfter: false, allocator: self.allocator)
+            return .respond(head, body: body)
+        }
         let outcome = PolicyGate.decide(facts, snapshot: snapshot, now: Date())
         switch outcome.decision.action {
         case .allow:

@@ -78,6 +78,18 @@ extension Integration {
             }
         }
 
+        @Test func reqmodOfAnUnreadableURLAnswersWith400NotUnchanged() async throws {
+            try await self.withICAPServer { _, port, _, scratch in
+                let page = scratch.file("unreadable.html")
+                let result = try self.client(port, ["-s", "reqmod", "-req", "http://[::1/x", "-v", "-o", page])
+                let output = result.output + result.stderr
+                #expect(output.contains("ICAP/1.0 200 OK"), "\(output)")
+                #expect(output.contains("HTTP/1.1 400"), "\(output)")
+                let html = (try? String(contentsOfFile: page, encoding: .utf8)) ?? ""
+                #expect(html.contains("the request&#39;s URL cannot be read"), "\(html)")
+            }
+        }
+
         @Test func respmodIsUnchangedWithAPreviewAndEchoedIntactWithout() async throws {
             try await self.withICAPServer { _, port, _, scratch in
                 let input = payload(300_000)
