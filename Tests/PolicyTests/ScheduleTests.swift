@@ -6,7 +6,7 @@ import Testing
 struct ScheduleTests {
     /// 2026-11-18 is a Wednesday.
     private func at(_ text: String, in snapshot: PolicySnapshot) throws -> Date {
-        try #require(snapshot.localTime(parsing: text))
+        try snapshot.localTime(parsing: text)
     }
 
     private func scheduledStore(_ schedule: Schedule, timeZone: String = "Europe/Paris") throws -> PolicyStore {
@@ -80,14 +80,38 @@ struct ScheduleTests {
         ] {
             #expect(throws: PolicyInputError.self, "\(text)") { try WeeklyWindow(parsing: text) }
         }
-        for text in ["2026-13-01", "2026-02-30", "2026-12-01..2026-11-01", "yesterday", "2026-1-1"] {
-            do {
-                _ = try DateRange(parsing: text, mode: .within)
-                Issue.record("\(text) accepted")
-            } catch {
-                #expect(error.field == "dates")
+        for (text, problem) in [
+            ("2026-13-01", "there is no month 13"), ("2026-02-30", "month 2 of 2026 has 28 days, not 30"),
+            ("2028-02-29..2028-02-30", "month 2 of 2028 has 29 days, not 30"),
+            ("2026-12-01..2026-11-01", "the range ends before it starts"),
+            ("yesterday", "expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD"),
+            ("2026-1-1", "expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD"),
+            ("2026-01-01..2026-01-02..2026-01-03", "expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD"),
+        ] {
+            #expect(throws: PolicyInputError(field: "dates", value: text, problem: problem)) {
+                try DateRange(parsing: text, mode: .within)
             }
         }
+    }
+
+    @Test func aMomentThatIsNoDateOrTimeIsRefusedSayingWhich() throws {
+        let snapshot = try SnapshotCompiler.compile(try freshStore())
+        for (text, problem) in [
+            ("2026-02-30T10:00", "the date: month 2 of 2026 has 28 days, not 30"),
+            ("2026-13-01T10:00", "the date: there is no month 13"), ("26-01-01T10:00", "the date: expected YYYY-MM-DD"),
+            ("2026-11-18", "expected YYYY-MM-DDTHH:MM"),
+            ("2026-11-18T24:00", "the time: expected HH:MM or HH:MM:SS, hours 00…23"),
+            ("2026-11-18T8:00", "the time: expected HH:MM or HH:MM:SS, hours 00…23"),
+            ("2026-11-18T+8:00", "the time: expected HH:MM or HH:MM:SS, hours 00…23"),
+            ("2026-11-18T08:00:60", "the time: expected HH:MM or HH:MM:SS, hours 00…23"),
+        ] {
+            #expect(throws: PolicyInputError(field: "time", value: text, problem: problem)) {
+                try snapshot.localTime(parsing: text)
+            }
+        }
+        #expect(
+            try snapshot.localTime(parsing: "2026-11-18T08:00:30") == snapshot.localTime(parsing: "2026-11-18T08:00")
+                + 30)
     }
 
     @Test func windowsReadBackAsWritten() throws {

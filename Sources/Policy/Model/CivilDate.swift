@@ -17,12 +17,28 @@ public struct CivilDate: Sendable, Hashable, CustomStringConvertible {
 
     /// `YYYY-MM-DD`.
     public init?(parsing text: some StringProtocol) {
+        guard let (year, month, day) = Self.fields(text) else { return nil }
+        self.init(year: year, month: month, day: day)
+    }
+
+    /// Why `text` is not a `YYYY-MM-DD` date: its shape, or a day the calendar does not have;
+    /// nil if it is one.
+    public static func problem(parsing text: some StringProtocol) -> String? {
+        guard let (year, month, day) = Self.fields(text) else { return "expected YYYY-MM-DD" }
+        guard (1...12).contains(month) else { return "there is no month \(month)" }
+        let days = Self.daysIn(month: month, year: year)
+        guard (1...days).contains(day) else { return "month \(month) of \(year) has \(days) days, not \(day)" }
+        return nil
+    }
+
+    /// Year, month and day, if `text` has the shape `YYYY-MM-DD` (ASCII digits).
+    private static func fields(_ text: some StringProtocol) -> (Int, Int, Int)? {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
             parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
             let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
         else { return nil }
-        self.init(year: year, month: month, day: day)
+        return (year, month, day)
     }
 
     /// Days since 1970-01-01.

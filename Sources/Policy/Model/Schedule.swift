@@ -128,12 +128,19 @@ public struct DateRange: Sendable, Hashable, CustomStringConvertible {
     public init(parsing text: String, mode: Mode) throws(PolicyInputError) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: true)
         let usesRange = text.contains("..")
-        guard (usesRange && parts.count == 2) || (!usesRange && parts.count == 1),
-            let first = CivilDate(parsing: parts[0]), let last = CivilDate(parsing: parts[parts.count - 1])
-        else {
-            throw PolicyInputError(
-                field: "dates", value: text, problem: "expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD")
+        let shape = "expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD"
+        guard (usesRange && parts.count == 2) || (!usesRange && parts.count == 1) else {
+            throw PolicyInputError(field: "dates", value: text, problem: shape)
         }
+        func day(_ part: Substring) throws(PolicyInputError) -> CivilDate {
+            if let date = CivilDate(parsing: part) { return date }
+            // A date of the right shape that the calendar does not have is named as such.
+            let problem = CivilDate.problem(parsing: part)
+            throw PolicyInputError(
+                field: "dates", value: text, problem: problem == "expected YYYY-MM-DD" ? shape : problem ?? shape)
+        }
+        let first = try day(parts[0])
+        let last = try day(parts[parts.count - 1])
         guard first.dayNumber <= last.dayNumber else {
             throw PolicyInputError(field: "dates", value: text, problem: "the range ends before it starts")
         }

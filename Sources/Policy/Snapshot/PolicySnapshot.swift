@@ -89,15 +89,25 @@ public final class PolicySnapshot: Sendable {
 
 extension PolicySnapshot {
     /// `YYYY-MM-DDTHH:MM[:SS]` read in the policy's time zone.
-    public func localTime(parsing text: String) -> Date? {
+    public func localTime(parsing text: String) throws(PolicyInputError) -> Date {
+        func refuse(_ problem: String) -> PolicyInputError {
+            PolicyInputError(field: "time", value: text, problem: problem)
+        }
         let parts = text.split(separator: "T", maxSplits: 1)
-        guard parts.count == 2, let date = CivilDate(parsing: parts[0]) else { return nil }
+        guard parts.count == 2 else { throw refuse("expected YYYY-MM-DDTHH:MM") }
+        guard let date = CivilDate(parsing: parts[0]) else {
+            throw refuse(CivilDate.problem(parsing: parts[0]).map { "the date: \($0)" } ?? "expected YYYY-MM-DD")
+        }
         let clock = parts[1].split(separator: ":", omittingEmptySubsequences: false)
-        guard (2...3).contains(clock.count), let hours = Int(clock[0]), let minutes = Int(clock[1]),
-            (0...23).contains(hours), (0...59).contains(minutes)
-        else { return nil }
-        let seconds = clock.count == 3 ? Int(clock[2]) : 0
-        guard let seconds, (0...59).contains(seconds) else { return nil }
+        func number(_ index: Int, _ range: ClosedRange<Int>) -> Int? {
+            guard index < clock.count, clock[index].count == 2, clock[index].allSatisfy({ $0.isASCII && $0.isNumber }),
+                let value = Int(clock[index]), range.contains(value)
+            else { return nil }
+            return value
+        }
+        guard (2...3).contains(clock.count), let hours = number(0, 0...23), let minutes = number(1, 0...59),
+            let seconds = clock.count == 3 ? number(2, 0...59) : 0
+        else { throw refuse("the time: expected HH:MM or HH:MM:SS, hours 00…23") }
         let local = date.dayNumber * 86400 + hours * 3600 + minutes * 60 + seconds
         // The offset at the local time read as UTC, then corrected once (enough across DST).
         var guess = Date(timeIntervalSince1970: TimeInterval(local))

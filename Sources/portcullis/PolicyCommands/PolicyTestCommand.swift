@@ -34,10 +34,11 @@ struct PolicyTestCommand: ParsableCommand {
         }
         var time = Date()
         if let at = self.at {
-            guard let parsed = snapshot.localTime(parsing: at) else {
-                try Self.refuse("--at '\(at)': expected YYYY-MM-DDTHH:MM")
+            do {
+                time = try snapshot.localTime(parsing: at)
+            } catch {
+                try Self.refuse("--at '\(at)': \(error.problem)")
             }
-            time = parsed
         }
         let trace = snapshot.explain(facts, at: time)
         print("verdict:  \(trace.verdict)")
