@@ -170,9 +170,12 @@ struct RunCommand: AsyncParsableCommand {
         let configFile = self.config ?? ProcessInfo.processInfo.environment["PORTCULLIS_CONFIG"]
         if let configFile {
             do {
+                try ConfigurationFile.check(configFile, knownKeys: Settings.keys)
                 providers.append(try await FileProvider<JSONSnapshot>(filePath: .init(configFile)))
+            } catch let error as ConfigurationFileError {
+                try Self.refuse(error.description)
             } catch {
-                try Self.refuse("cannot read configuration file '\(configFile)': \(error)")
+                try Self.refuse("configuration file '\(configFile)': \(error)")
             }
         }
         let settings: Settings

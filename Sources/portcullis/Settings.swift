@@ -9,6 +9,14 @@ import Proxy
 /// The validated settings of `portcullis run`, read through swift-configuration from flags,
 /// environment and file. Every malformed value is an error naming its key.
 struct Settings {
+    /// Every setting's name (its key in the file; as PORTCULLIS_…, its environment variable).
+    static let keys = [
+        "listen", "data-dir", "icap-listen", "icap-services", "connect-ports", "allow-clients",
+        "deny-destinations", "access-log", "pages-dir", "forwarded-for", "max-header-bytes", "max-request-body",
+        "max-connections", "header-timeout", "idle-timeout", "connect-timeout", "read-timeout",
+        "tunnel-idle-timeout", "shutdown-grace", "threads", "log-level",
+    ]
+
     var proxy = ProxyConfiguration()
     var dataDirectory: String
     var pagesDirectory: String?
@@ -127,26 +135,35 @@ private struct SettingsReader {
     let reader: ConfigReader
 
     func string(_ key: String) async throws -> String? {
+        assert(Settings.keys.contains(key), "'\(key)' is missing from Settings.keys")
         do {
             return try await self.reader.fetchString(forKey: ConfigKey(key))
         } catch {
-            throw SettingsError(key: key, problem: "\(error)")
+            throw SettingsError(key: key, problem: "expected a string (\(error))")
         }
     }
 
     /// A list: an array in the file, or one comma-separated string anywhere.
     func list(_ key: String) async throws -> [String]? {
+        assert(Settings.keys.contains(key), "'\(key)' is missing from Settings.keys")
         if let array = try? await self.reader.fetchStringArray(forKey: ConfigKey(key)) {
             return array.flatMap { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
         }
         if let ints = try? await self.reader.fetchIntArray(forKey: ConfigKey(key)) {
             return ints.map(String.init)
         }
-        guard let text = try await self.string(key) else { return nil }
+        let text: String?
+        do {
+            text = try await self.reader.fetchString(forKey: ConfigKey(key))
+        } catch {
+            throw SettingsError(key: key, problem: "expected a string or a list of strings (\(error))")
+        }
+        guard let text else { return nil }
         return text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
     func int(_ key: String, range: ClosedRange<Int>) async throws -> Int? {
+        assert(Settings.keys.contains(key), "'\(key)' is missing from Settings.keys")
         let value: Int?
         do {
             value = try await self.reader.fetchInt(forKey: ConfigKey(key))

@@ -80,18 +80,54 @@ extension Integration {
             }
         }
 
-        @Test func unreadableConfigFileIsAnError() throws {
+        @Test func aConfigFileThatCannotBeUsedIsRefusedSayingWhy() throws {
             let scratch = try TemporaryDirectory()
             defer { scratch.remove() }
-            try scratch.write("broken.json", Data("{ \"listen\": [".utf8))
-            for file in [scratch.file("broken.json"), scratch.file("missing.json")] {
-                let result = try Subprocess.run(
-                    PortcullisBinary.path, ["run", "--config", file], environment: PortcullisBinary.environment([:]),
-                    timeout: 20)
-                #expect(result.status == 64)
-                #expect(result.stderr.contains("configuration file"))
-                #expect(result.stderr.contains("Usage: portcullis run "))
+            for (name, contents) in [
+                ("broken.json", "{ \"listen\": ["), ("empty.json", ""), ("list.json", "[\"listen\"]"),
+                ("toml.json", "listen = \"127.0.0.1:3128\""),
+                ("typo.json", "{\"listen\": [\"127.0.0.1:3128\"], \"idle_timeout\": 5}"),
+                ("number.json", "{\"listen\": 5}"),
+            ] {
+                try scratch.write(name, Data(contents.utf8))
             }
+            try FileManager.default.createDirectory(
+                atPath: scratch.file("directory.json"), withIntermediateDirectories: true)
+            for (name, message) in [
+                ("broken.json", "configuration file '\(scratch.file("broken.json"))': not valid JSON: "),
+                ("empty.json", "configuration file '\(scratch.file("empty.json"))': not valid JSON: "),
+                ("list.json", "expected one JSON object of settings"),
+                ("toml.json", "not valid JSON: invalid value around"),
+                // A misspelt key is not left to its default without a word.
+                (
+                    "typo.json",
+                    "no setting is named 'idle_timeout' (did you mean 'idle-timeout'?); the settings are listen,"
+                ),
+                ("number.json", "setting 'listen': expected a string or a list of strings"),
+                ("missing.json", "configuration file '\(scratch.file("missing.json"))': No such file or directory"),
+                ("directory.json", "configuration file '\(scratch.file("directory.json"))': Is a directory"),
+            ] {
+                let result = try Subprocess.run(
+                    PortcullisBinary.path, ["run", "--config", scratch.file(name), "--data-dir", scratch.path],
+                    environment: PortcullisBinary.environment([:]), timeout: 20)
+                #expect(result.status == 64, "\(name)")
+                #expect(
+                    result.stderr.contains("Error: " + message) || result.stderr.contains(message),
+                    "\(name): \(result.stderr)")
+                #expect(result.stderr.contains("Usage: portcullis run "), "\(name)")
+            }
+            // Every setting the help names is one the file may use.
+            let help = try PortcullisBinary.run(["run", "--help"])
+            let typo = try Subprocess.run(
+                PortcullisBinary.path, ["run", "--config", scratch.file("typo.json"), "--data-dir", scratch.path],
+                environment: PortcullisBinary.environment([:]), timeout: 20)
+            let named = help.output.split(separator: "\n").compactMap { line -> String? in
+                let words = line.split(separator: " ")
+                guard words.count == 3, words[0].hasPrefix("--"), words[2].hasPrefix("PORTCULLIS_") else { return nil }
+                return String(words[1])
+            }
+            #expect(named.count == 21, "\(named)")
+            for key in named { #expect(typo.stderr.contains(key), "\(key)") }
         }
 
         @Test func environmentConfiguresTheProxyAndSIGTERMStopsItCleanly() async throws {
