@@ -192,6 +192,15 @@ struct RunCommand: AsyncParsableCommand {
         }
         let logger = Logger(label: "portcullis")
 
+        // Environment variables are many and not all ours to refuse: one that names no setting
+        // is only reported.
+        for (variable, key) in Settings.unknownEnvironmentVariables(ProcessInfo.processInfo.environment) {
+            var metadata: Logger.Metadata = ["variable": "\(variable)"]
+            if let nearest = Settings.keys.first(where: { ConfigurationFile.editDistance($0, key) <= 2 }) {
+                metadata["nearest"] = "\(nearest)"
+            }
+            logger.warning("environment variable names no setting", metadata: metadata)
+        }
         if settings.pagesDirectory == nil {
             logger.warning("no page template directory found to seed the database from, using the built-in page")
         }

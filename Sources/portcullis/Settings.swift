@@ -17,6 +17,16 @@ struct Settings {
         "tunnel-idle-timeout", "shutdown-grace", "threads", "log-level",
     ]
 
+    /// `PORTCULLIS_…` variables that name no setting (`PORTCULLIS_CONFIG` names the file), each
+    /// with the key it would be.
+    static func unknownEnvironmentVariables(_ environment: [String: String]) -> [(variable: String, key: String)] {
+        environment.keys.sorted().compactMap { variable in
+            guard variable.hasPrefix("PORTCULLIS_"), variable != "PORTCULLIS_CONFIG" else { return nil }
+            let key = variable.dropFirst("PORTCULLIS_".count).lowercased().replacingOccurrences(of: "_", with: "-")
+            return Self.keys.contains(key) ? nil : (variable, key)
+        }
+    }
+
     var proxy = ProxyConfiguration()
     var dataDirectory: String
     var pagesDirectory: String?
