@@ -1,8 +1,5 @@
 import Foundation
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import Policy
 
 /// The JSON file of `--config`, looked over before swift-configuration reads its values. A
 /// file that cannot be read, that is not one JSON object, or that names a setting there is
@@ -25,39 +22,31 @@ enum ConfigurationFile {
         guard let settings = object as? [String: Any] else {
             throw ConfigurationFileError(path: path, problem: "expected one JSON object of settings, {\"listen\": …}")
         }
-        for key in settings.keys.sorted() where !knownKeys.contains(key) {
-            let near = knownKeys.filter { Self.editDistance($0, key) <= 2 }
+        if let key = settings.keys.sorted().first(where: { !knownKeys.contains($0) }) {
             throw ConfigurationFileError(
                 path: path,
                 problem: "no setting is named '\(key)'"
-                    + (near.isEmpty ? "" : " (did you mean '\(near[0])'?)")
+                    + (Self.nearest(to: key, in: knownKeys).map { " (did you mean '\($0)'?)" } ?? "")
                     + "; the settings are " + knownKeys.joined(separator: ", "))
         }
     }
 
-    private static func read(_ path: String) throws(ConfigurationFileError) -> Data {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw ConfigurationFileError(path: path, problem: Self.reason(errno)) }
-        defer { close(descriptor) }
-        var bytes = [UInt8](repeating: 0, count: Self.maxBytes + 1)
-        var count = 0
-        while count < bytes.count {
-            let read = bytes.withUnsafeMutableBytes { buffer in
-                Glibc.read(descriptor, buffer.baseAddress! + count, buffer.count - count)
-            }
-            if read < 0 && errno == EINTR { continue }
-            guard read >= 0 else { throw ConfigurationFileError(path: path, problem: Self.reason(errno)) }
-            if read == 0 { break }
-            count += read
-        }
-        guard count <= Self.maxBytes else {
-            throw ConfigurationFileError(path: path, problem: "larger than \(Self.maxBytes) bytes: not a settings file")
-        }
-        return Data(bytes[..<count])
+    /// The first of `names` within two edits of `name`: what a typo most likely meant.
+    static func nearest(to name: String, in names: [String]) -> String? {
+        names.first { Self.editDistance($0, name) <= 2 }
     }
 
-    private static func reason(_ code: Int32) -> String {
-        String(cString: strerror(code))
+    private static func read(_ path: String) throws(ConfigurationFileError) -> Data {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileContents.bytes(of: path, limit: Self.maxBytes + 1)
+        } catch {
+            throw ConfigurationFileError(path: path, problem: error.detail)
+        }
+        guard bytes.count <= Self.maxBytes else {
+            throw ConfigurationFileError(path: path, problem: "larger than \(Self.maxBytes) bytes: not a settings file")
+        }
+        return Data(bytes)
     }
 
     /// Foundation's "Invalid value around line 1, column 0." as the rest of a sentence.
@@ -68,7 +57,7 @@ enum ConfigurationFile {
     }
 
     /// Insertions, deletions and substitutions from `a` to `b` (Levenshtein).
-    static func editDistance(_ a: String, _ b: String) -> Int {
+    private static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a.utf8)
         let b = Array(b.utf8)
         var previous = Array(0...b.count)

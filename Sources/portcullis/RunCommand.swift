@@ -196,7 +196,7 @@ struct RunCommand: AsyncParsableCommand {
         // is only reported.
         for (variable, key) in Settings.unknownEnvironmentVariables(ProcessInfo.processInfo.environment) {
             var metadata: Logger.Metadata = ["variable": "\(variable)"]
-            if let nearest = Settings.keys.first(where: { ConfigurationFile.editDistance($0, key) <= 2 }) {
+            if let nearest = ConfigurationFile.nearest(to: key, in: Settings.keys) {
                 metadata["nearest"] = "\(nearest)"
             }
             logger.warning("environment variable names no setting", metadata: metadata)

@@ -5,10 +5,12 @@
 #endif
 
 /// Whole-file and file-prefix reads, and directory listings, with plain POSIX calls (one
-/// allocation, no copies; errors in the system's words).
-enum FileContents {
+/// allocation, no copies; errors in the system's words). The importers, the page files and the
+/// command line (its configuration file, `/proc`) read files with it: Foundation's whole-file
+/// readers leak a buffer for every file that says it is empty, as `/proc` files do.
+public enum FileContents {
     /// Every byte of the file at `path` (or the first `limit` bytes).
-    static func bytes(of path: String, limit: Int = .max) throws(ImportError) -> [UInt8] {
+    public static func bytes(of path: String, limit: Int = .max) throws(ImportError) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw .unreadable(path, Self.message(errno)) }
         defer { close(descriptor) }
@@ -46,7 +48,7 @@ enum FileContents {
     }
 
     /// The names in `directory`, in no particular order (`.` and `..` left out).
-    static func names(in directory: String) throws(ImportError) -> [String] {
+    public static func names(in directory: String) throws(ImportError) -> [String] {
         guard let handle = opendir(directory) else { throw .unreadable(directory, Self.message(errno)) }
         defer { closedir(handle) }
         var names: [String] = []

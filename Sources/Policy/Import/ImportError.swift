@@ -28,7 +28,7 @@ public struct ImportError: Error, CustomStringConvertible, Sendable {
     }
 
     /// What is wrong, without the path (for a message that names the file its own way).
-    var detail: String {
+    public var detail: String {
         switch self.kind {
         case .notFound: return "no such file or directory"
         case .noLists: return "no lists found"

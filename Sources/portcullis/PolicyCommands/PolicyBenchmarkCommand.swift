@@ -96,15 +96,10 @@ struct PolicyBenchmarkCommand: ParsableCommand {
     /// Resident memory, after handing freed heap back to the system.
     private static func residentBytes() -> Int {
         _ = releaseFreeHeap(0)
-        // A plain read: /proc files say they are empty, and Foundation's whole-file readers
-        // leak a buffer for every empty file (the figure measured here would carry it).
-        let descriptor = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return 0 }
-        defer { close(descriptor) }
-        var bytes = [UInt8](repeating: 0, count: 256)
-        let count = read(descriptor, &bytes, bytes.count)
-        guard count > 0 else { return 0 }
-        let fields = String(decoding: bytes[..<count], as: UTF8.self).split(separator: " ")
+        // Not Foundation's whole-file readers: /proc files say they are empty, and those leak a
+        // buffer for every such file (the figure measured here would carry it).
+        guard let bytes = try? FileContents.bytes(of: "/proc/self/statm") else { return 0 }
+        let fields = String(decoding: bytes, as: UTF8.self).split(separator: " ")
         return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
     }
 }

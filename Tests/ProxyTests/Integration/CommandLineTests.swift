@@ -105,7 +105,7 @@ extension Integration {
                 ),
                 ("number.json", "setting 'listen': expected a string or a list of strings"),
                 ("missing.json", "configuration file '\(scratch.file("missing.json"))': No such file or directory"),
-                ("directory.json", "configuration file '\(scratch.file("directory.json"))': Is a directory"),
+                ("directory.json", "configuration file '\(scratch.file("directory.json"))': not a regular file"),
             ] {
                 let result = try Subprocess.run(
                     PortcullisBinary.path, ["run", "--config", scratch.file(name), "--data-dir", scratch.path],
