@@ -225,8 +225,9 @@ NIO_SPLICE_BIN="$SCRIPT_DIR/nio-splice/.build/release/nio-splice"
 if wanted nio-splice; then
     if [[ ! -x $NIO_SPLICE_BIN && $BENCH_BUILD == 1 ]] && command -v swift >/dev/null; then
         log "building nio-splice: swift build -c release --static-swift-stdlib --package-path bench/nio-splice"
+        # A floor that does not build is a row short, not a run lost.
         swift build -c release --static-swift-stdlib --package-path "$SCRIPT_DIR/nio-splice" >&2 ||
-            die "swift build of bench/nio-splice failed"
+            warn "swift build of bench/nio-splice failed"
     fi
     if [[ ! -x $NIO_SPLICE_BIN ]]; then
         STATUS[nio-splice]=skipped; NOTE[nio-splice]="binary not found: $NIO_SPLICE_BIN"
