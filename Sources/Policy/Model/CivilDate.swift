@@ -21,10 +21,10 @@ public struct CivilDate: Sendable, Hashable, CustomStringConvertible {
         self.init(year: year, month: month, day: day)
     }
 
-    /// Why `text` is not a `YYYY-MM-DD` date: its shape, or a day the calendar does not have;
-    /// nil if it is one.
-    public static func problem(parsing text: some StringProtocol) -> String? {
-        guard let (year, month, day) = Self.fields(text) else { return "expected YYYY-MM-DD" }
+    /// Why `text`, shaped `YYYY-MM-DD`, is no day of the calendar (`there is no month 13`); nil
+    /// if it is one, or if it is not of that shape (the caller names the shape it expects).
+    public static func calendarProblem(parsing text: some StringProtocol) -> String? {
+        guard let (year, month, day) = Self.fields(text) else { return nil }
         guard (1...12).contains(month) else { return "there is no month \(month)" }
         let days = Self.daysIn(month: month, year: year)
         guard (1...days).contains(day) else { return "month \(month) of \(year) has \(days) days, not \(day)" }

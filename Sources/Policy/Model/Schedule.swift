@@ -135,9 +135,8 @@ public struct DateRange: Sendable, Hashable, CustomStringConvertible {
         func day(_ part: Substring) throws(PolicyInputError) -> CivilDate {
             if let date = CivilDate(parsing: part) { return date }
             // A date of the right shape that the calendar does not have is named as such.
-            let problem = CivilDate.problem(parsing: part)
             throw PolicyInputError(
-                field: "dates", value: text, problem: problem == "expected YYYY-MM-DD" ? shape : problem ?? shape)
+                field: "dates", value: text, problem: CivilDate.calendarProblem(parsing: part) ?? shape)
         }
         let first = try day(parts[0])
         let last = try day(parts[parts.count - 1])

@@ -96,7 +96,7 @@ extension PolicySnapshot {
         let parts = text.split(separator: "T", maxSplits: 1)
         guard parts.count == 2 else { throw refuse("expected YYYY-MM-DDTHH:MM") }
         guard let date = CivilDate(parsing: parts[0]) else {
-            throw refuse(CivilDate.problem(parsing: parts[0]).map { "the date: \($0)" } ?? "expected YYYY-MM-DD")
+            throw refuse("the date: " + (CivilDate.calendarProblem(parsing: parts[0]) ?? "expected YYYY-MM-DD"))
         }
         let clock = parts[1].split(separator: ":", omittingEmptySubsequences: false)
         func number(_ index: Int, _ range: ClosedRange<Int>) -> Int? {

@@ -87,7 +87,7 @@ extension Integration {
                 ("broken.json", "{ \"listen\": ["), ("empty.json", ""), ("list.json", "[\"listen\"]"),
                 ("toml.json", "listen = \"127.0.0.1:3128\""),
                 ("typo.json", "{\"listen\": [\"127.0.0.1:3128\"], \"idle_timeout\": 5}"),
-                ("number.json", "{\"listen\": 5}"),
+                ("number.json", "{\"listen\": 5}"), ("text.json", "{\"log-level\": 5}"),
             ] {
                 try scratch.write(name, Data(contents.utf8))
             }
@@ -104,6 +104,7 @@ extension Integration {
                     "no setting is named 'idle_timeout' (did you mean 'idle-timeout'?); the settings are listen,"
                 ),
                 ("number.json", "setting 'listen': expected a string or a list of strings"),
+                ("text.json", "setting 'log-level': expected a string"),
                 ("missing.json", "configuration file '\(scratch.file("missing.json"))': No such file or directory"),
                 ("directory.json", "configuration file '\(scratch.file("directory.json"))': not a regular file"),
             ] {

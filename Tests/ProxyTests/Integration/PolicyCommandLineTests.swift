@@ -128,6 +128,12 @@ extension Integration {
             #expect(window.status == 64)
             #expect(window.stderr.contains("window"))
             #expect(window.stderr.contains("Usage: portcullis policy schedule set "), "\(window.stderr)")
+            // A moment the calendar does not have is named as such, not as a wrong format.
+            let moment = try self.policy(["test", "http://a.example/", "--at", "2026-02-30T10:00"], scratch)
+            #expect(moment.status == 64)
+            #expect(
+                moment.stderr.contains("--at '2026-02-30T10:00': the date: month 2 of 2026 has 28 days, not 30"),
+                "\(moment.stderr)")
             let missing = try self.policy(["add", "no-such-list", "a.example"], scratch)
             #expect(missing.stderr.contains("no list named 'no-such-list'"))
 
