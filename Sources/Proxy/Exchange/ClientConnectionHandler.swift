@@ -90,6 +90,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     var clientInputClosed = false
     var requestCounter = 0
     var record = ExchangeRecord()
+    /// The log's and the policy's wall clock, read from the loop's clock.
+    var wallClock = WallClock()
     /// Between exchanges: the next request or the rest of a head is awaited, until when.
     var wait: ClientWait
     var waitCheck: Scheduled<Void>?
@@ -175,7 +177,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.wait.exchangeStarted()
             self.requestCounter += 1
             self.sentContinue = false
-            self.record = ExchangeRecord(head: head, client: self.clientIP, start: self.loopNow)
+            let now = self.loopNow
+            self.record = ExchangeRecord(
+                head: head, client: self.clientIP, start: now, startMillis: self.wallClock.millis(at: now))
             var disposition =
                 self.clientAllowed
                 ? self.environment.planner.plan(head, clientIP: self.clientIP)

@@ -32,16 +32,20 @@ struct ExchangeRecord {
     }
 
     /// An exchange starting at `start`, the event loop's clock reading (the one its timeouts
-    /// read too, so a test's clock moves them all).
-    init(method: String = "NONE", url: String = "-", client: String = "-", start: NIODeadline = .now()) {
+    /// read too, so a test's clock moves them all), which is `startMillis` on the wall clock.
+    init(
+        method: String = "NONE", url: String = "-", client: String = "-", start: NIODeadline = .now(),
+        startMillis: Int64? = nil
+    ) {
         self.line = AccessLogEntry(
-            startMillis: Self.wallClockMillis(), elapsedMillis: 0, client: client, action: "NONE_NONE", status: 0,
-            bytes: 0, method: method, url: url, peer: nil, contentType: nil, policy: nil)
+            startMillis: startMillis ?? Self.wallClockMillis(), elapsedMillis: 0, client: client,
+            action: "NONE_NONE", status: 0, bytes: 0, method: method, url: url, peer: nil, contentType: nil,
+            policy: nil)
         self.start = start
     }
 
-    init(head: ClientRequestHead, client: String, start: NIODeadline) {
-        self.init(method: head.method.rawValue, url: head.uri, client: client, start: start)
+    init(head: ClientRequestHead, client: String, start: NIODeadline, startMillis: Int64) {
+        self.init(method: head.method.rawValue, url: head.uri, client: client, start: start, startMillis: startMillis)
         self.clientVersion = head.version
     }
 

@@ -121,7 +121,6 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private static let smallReads = AdaptiveRecvByteBufferAllocator()
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.lastActivity = context.eventLoop.now
         var buffer = self.unparsed.prepended(to: Self.unwrapInboundIn(data))
         do {
             while let delegate = self.delegate, let event = try self.parser.next(&buffer) {
@@ -131,10 +130,16 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.fail(error, context: context)
             return
         }
-        if buffer.readableBytes > 0, self.delegate == nil, case .idle = self.parser.state {
-            // An idle pooled connection must not speak: drop it.
-            context.close(promise: nil)
-            return
+        if self.delegate == nil {
+            if buffer.readableBytes > 0, case .idle = self.parser.state {
+                // An idle pooled connection must not speak: drop it.
+                context.close(promise: nil)
+                return
+            }
+        } else {
+            // The response goes on (a read that ended it let the connection go, and its time
+            // matters to nobody): the read timeout counts from this read.
+            self.lastActivity = context.eventLoop.now
         }
         self.unparsed.keep(buffer)
     }
