@@ -82,6 +82,16 @@ struct ResponseSerializer {
             return
         }
         var runStart = 0
+        // The usual case: only hop-by-hop lines go, and the parser noted where they are.
+        if !plan.dropsContentLength && head.fields.connectionListed.isEmpty
+            && head.hopByHopLines.forEach({ line in
+                copy(runStart..<line.lowerBound)
+                runStart = line.upperBound
+            })
+        {
+            copy(runStart..<head.fieldLines.upperBound)
+            return
+        }
         var index = 0
         // A name the parser did not recognise is dropped only if `Connection` lists it.
         let unrecognisedAreKept = head.fields.connectionListed.isEmpty ? head.recognisedLines : nil

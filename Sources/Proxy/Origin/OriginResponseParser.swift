@@ -21,6 +21,9 @@ struct OriginResponseHead {
     var recognisedLines: UInt64?
     /// Where the `Content-Type` value is in `bytes` (for the access log).
     var contentTypeValue: Range<Int32>?
+    /// Where the hop-by-hop field lines are in `bytes`, so a canonical head is copied around
+    /// them without reading its lines again.
+    var hopByHopLines = HopByHopLines()
     /// Every field line is exactly `name: value` CRLF (one space, no trailing white space),
     /// as `forEachField` would write it: the lines can be copied as they are.
     var fieldLinesAreCanonical = false
@@ -61,6 +64,33 @@ struct OriginResponseHead {
         self.bytes.withUnsafeReadableBytes { all in
             _ = FieldLineSyntax.parse(all, from: self.fieldLines.lowerBound, removesSpaceBeforeColon: true, body)
         }
+    }
+}
+
+/// Where a head's hop-by-hop field lines are (as line ranges, line breaks included): the first
+/// two, which is all most heads have (`Connection`, perhaps `Keep-Alive`), kept inline.
+struct HopByHopLines {
+    private var first: Range<Int32> = 0..<0
+    private var second: Range<Int32> = 0..<0
+    /// How many there are (counting stops at 255).
+    private(set) var count: UInt8 = 0
+
+    mutating func note(_ line: Range<Int32>) {
+        switch self.count {
+        case 0: self.first = line
+        case 1: self.second = line
+        default: break
+        }
+        if self.count < .max { self.count += 1 }
+    }
+
+    /// Calls `body` with each line, in order; false (calling nothing) when there are more
+    /// than the two kept.
+    func forEach(_ body: (Range<Int>) -> Void) -> Bool {
+        guard self.count <= 2 else { return false }
+        if self.count >= 1 { body(Int(self.first.lowerBound)..<Int(self.first.upperBound)) }
+        if self.count == 2 { body(Int(self.second.lowerBound)..<Int(self.second.upperBound)) }
+        return true
     }
 }
 
@@ -192,6 +222,7 @@ struct OriginResponseParser {
 
         var fields = HeadFields()
         var contentTypeValue: Range<Int32>?
+        var hopByHopLines = HopByHopLines()
         var recognisedLines: UInt64 = 0
         var lineCount = 0
         let fieldsStart = firstNewline + 1
@@ -203,6 +234,9 @@ struct OriginResponseParser {
                     if recognised != .none, lineCount < 64 { recognisedLines |= 1 << UInt64(lineCount) }
                     if recognised == .contentType {
                         contentTypeValue = Int32(value.startIndex)..<Int32(value.endIndex)
+                    } else if recognised.isHopByHop {
+                        // (A canonical line ends with CRLF right after its value.)
+                        hopByHopLines.note(Int32(name.startIndex)..<Int32(value.endIndex + 2))
                     }
                     lineCount += 1
                 })
@@ -212,7 +246,7 @@ struct OriginResponseParser {
             OriginResponseHead(
                 bytes: bytes, reason: reason, fieldLines: fieldsStart..<fieldsEnd, fields: fields, status: status,
                 minorVersion: Int(line[7] - 48), recognisedLines: lineCount <= 64 ? recognisedLines : nil,
-                contentTypeValue: contentTypeValue,
+                contentTypeValue: contentTypeValue, hopByHopLines: hopByHopLines,
                 fieldLinesAreCanonical: canonical))
     }
 }

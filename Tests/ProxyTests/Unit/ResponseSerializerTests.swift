@@ -72,6 +72,26 @@ struct ResponseSerializerTests {
                 "HTTP/1.1 200 OK\r\nServer: nginx\r\n"))
     }
 
+    @Test func hopByHopLinesAreCopiedAroundWhereTheParserSawThem() {
+        // The parser notes where the first two hop-by-hop lines are; with more, every line is
+        // looked at again. Each count, at the start, middle and end of the head, drops the same.
+        let kept = ["Server: nginx", "Content-Length: 2", "ETag: \"1\""]
+        let hops = ["Connection: keep-alive", "Keep-Alive: timeout=5", "Proxy-Authenticate: Basic", "TE: trailers"]
+        for count in 0...hops.count {
+            for position in 0...kept.count {
+                var fields = kept
+                fields.insert(contentsOf: hops.prefix(count), at: position)
+                let head = originHead("HTTP/1.1 200 OK\r\n" + fields.map { $0 + "\r\n" }.joined() + "\r\n")
+                #expect(head.isCanonical && head.hopByHopLines.count == count)
+                let plan = ResponsePlanner.plan(head, for: .fixture(), via: ViaEntries(name: "portcullis"))
+                #expect(
+                    String(buffer: ResponseSerializer.encode(plan, allocator: self.allocator))
+                        == "HTTP/1.1 200 OK\r\n" + kept.map { $0 + "\r\n" }.joined() + "Via: 1.1 portcullis\r\n\r\n",
+                    "\(count) hop-by-hop lines at \(position)")
+            }
+        }
+    }
+
     @Test func linesPastTheSixtyFourthAreDroppedAsWellAsTheFirst() {
         // The parser marks the first 64 lines whose names it knows; past that every name is
         // looked at again. Both must drop the same lines.
