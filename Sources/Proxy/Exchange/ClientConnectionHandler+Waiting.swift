@@ -5,8 +5,8 @@ extension ClientConnectionHandler {
     /// No exchange runs now (since `now`, if the caller has read the clock): the next request
     /// is awaited, or the rest of a head that began.
     func awaitRequest(now: NIODeadline? = nil) {
-        guard let context = self.context else { return }
-        self.scheduleWaitCheck(self.wait.awaitRequest(now: now ?? context.eventLoop.now, headBegun: self.headBegun))
+        guard self.context != nil else { return }
+        self.scheduleWaitCheck(self.wait.awaitRequest(now: now ?? self.loopNow, headBegun: self.headBegun))
     }
 
     /// After a read: a head that began in it but did not end starts the header timeout.

@@ -342,12 +342,14 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     // MARK: actions
 
     func perform(_ action: ExchangeStateMachine.Action) {
-        guard let context = self.context else {
+        // (Only the actions that write to the client take the context: each `let` of it is a
+        // retain and a release, and a request runs through several actions.)
+        guard self.context != nil else {
             if case .abort(let closeOrigin) = action, closeOrigin { self.abandonOrigin() }
             return
         }
         if self.heldResponse != nil {
-            if case .writeResponseBody = action {} else { self.writeHeldResponse(context: context) }
+            if case .writeResponseBody = action {} else { self.writeHeldResponse() }
         }
         switch action {
         case .none:
@@ -355,8 +357,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .adaptRequest:
             self.adaptRequest()
         case .connectOrigin(let plan, let fresh):
-            self.connectOrigin(plan, fresh: fresh, context: context)
+            self.connectOrigin(plan, fresh: fresh)
         case .connectTunnel(let target):
+            guard let context = self.context else { return }
             self.openTunnel(to: target, context: context)
         case .respondLocally(let page, let reason, let url, let closeAfter):
             self.endAdaptations()
@@ -394,7 +397,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         case .writeInformational(let plan):
             // HTTP/1.0 clients know nothing of 1xx responses; one that got its 100 Continue
             // from the proxy already does not get the origin's.
-            if self.record.clientVersion.minor >= 1 && !(self.sentContinue && plan.head.status == 100) {
+            if self.record.clientVersion.minor >= 1 && !(self.sentContinue && plan.head.status == 100),
+                let context = self.context
+            {
                 context.writeAndFlush(
                     Self.wrapOutboundOut(ResponseSerializer.encode(plan, allocator: self.allocator)),
                     promise: nil)
@@ -419,7 +424,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 self.heldResponse = buffer
             } else {
                 let bytes = self.serializer.head(plan, allocator: self.allocator)
-                context.write(Self.wrapOutboundOut(bytes), promise: nil)
+                self.context?.write(Self.wrapOutboundOut(bytes), promise: nil)
             }
         case .writeResponseBody(var buffer):
             self.record.line.bytes += buffer.readableBytes
@@ -428,17 +433,19 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 self.heldResponse!.writeBuffer(&buffer)
                 return
             }
+            guard let context = self.context else { return }
             if let prefix = self.serializer.chunkPrefix(for: buffer, allocator: self.allocator) {
                 context.write(Self.wrapOutboundOut(prefix), promise: nil)
             }
             context.write(Self.wrapOutboundOut(buffer), promise: nil)
         case .finishResponse(let reuseOrigin, let keepClient):
-            self.finishResponse(reuseOrigin: reuseOrigin, keepClient: keepClient, context: context)
+            self.finishResponse(reuseOrigin: reuseOrigin, keepClient: keepClient)
         case .switchToTunnel(let plan):
+            guard let context = self.context else { return }
             self.switchProtocols(plan, context: context)
         case .localExchangeComplete:
             if self.closeWhenIdle {
-                context.close(promise: nil)
+                self.context?.close(promise: nil)
             } else {
                 self.awaitRequest()
                 self.drainPipelined()
@@ -450,6 +457,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.logExchange(action: "TCP_MISS_ABORTED")
             // What was already received goes out before the close that tells the client the
             // response is cut short (its framing cannot complete).
+            guard let context = self.context else { return }
             context.flush()
             context.close(promise: nil)
         }
@@ -458,10 +466,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Responses with at most this many body bytes are written with their head in one piece.
     static let heldResponseLimit: Int64 = 16 * 1024
 
-    func writeHeldResponse(context: ChannelHandlerContext) {
+    func writeHeldResponse() {
         guard let held = self.heldResponse else { return }
         self.heldResponse = nil
-        context.write(Self.wrapOutboundOut(held), promise: nil)
+        self.context?.write(Self.wrapOutboundOut(held), promise: nil)
         self.responseBuffer.keep(held)
     }
 
@@ -479,7 +487,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         }
     }
 
-    func connectOrigin(_ plan: ForwardPlan, fresh: Bool, context: ChannelHandlerContext) {
+    func connectOrigin(_ plan: ForwardPlan, fresh: Bool) {
         self.record.line.action = "TCP_MISS"
         let key = OriginPool.Key(host: plan.connectHost, port: plan.connectPort)
         if !fresh, let (channel, handler) = self.pool.lease(key, now: self.record.start) {
@@ -488,6 +496,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.perform(self.machine.originConnected())
             return
         }
+        guard let context = self.context else { return }
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         self.environment.connector.connectHTTP(
             host: plan.connectHost, port: plan.connectPort, on: context.eventLoop,
@@ -529,7 +538,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         origin.channel.close(promise: nil)
     }
 
-    func finishResponse(reuseOrigin: Bool, keepClient: Bool, context: ChannelHandlerContext) {
+    func finishResponse(reuseOrigin: Bool, keepClient: Bool) {
+        guard let context = self.context else { return }
         // One clock reading for the pool, the log and the idle timeout.
         let now = context.eventLoop.now
         // An adapted response can end before the origin's (a block page for a download): an
@@ -637,7 +647,7 @@ extension ClientConnectionHandler: OriginConnectionDelegate {
 
     func originReadComplete() {
         // The rest of a held response's body is in a later read: what came goes now.
-        if let context = self.context, self.heldResponse != nil { self.writeHeldResponse(context: context) }
+        if self.heldResponse != nil { self.writeHeldResponse() }
         guard self.clientNeedsFlush else { return }
         self.clientNeedsFlush = false
         self.context?.flush()

@@ -42,7 +42,11 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// whenever it lets the connection go, and a close, failure or read timeout drops it here.
     /// (A weak reference would give every client handler a side table, and every retain and
     /// release of it would take the runtime's slow path, several times per request.)
-    private(set) var delegate: (any OriginConnectionDelegate)?
+    private(set) var delegate: (any OriginConnectionDelegate)? {
+        didSet { self.delegateChanges &+= 1 }
+    }
+    /// How many times `delegate` was set.
+    private var delegateChanges: UInt = 0
 
     /// An exchange takes the connection at `now` (its clock reading, not one more): the read
     /// timeout counts from then.
@@ -123,8 +127,19 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = self.unparsed.prepended(to: Self.unwrapInboundIn(data))
         do {
-            while let delegate = self.delegate, let event = try self.parser.next(&buffer) {
-                delegate.originReceived(event)
+            // The exchange is read from `self.delegate` again only when an event changed it (it
+            // let the connection go, or a pipelined request took it up): comparing references
+            // would retain both, so the handler counts its changes instead.
+            if var delegate = self.delegate {
+                var changes = self.delegateChanges
+                while let event = try self.parser.next(&buffer) {
+                    delegate.originReceived(event)
+                    if self.delegateChanges != changes {
+                        guard let next = self.delegate else { break }
+                        delegate = next
+                        changes = self.delegateChanges
+                    }
+                }
             }
         } catch {
             self.fail(error, context: context)
