@@ -161,6 +161,8 @@ extension ClientConnectionHandler {
     func endAdaptations() {
         self.clientBodyStallCheck?.cancel()
         self.clientBodyStallCheck = nil
+        // (Most exchanges have no services: nothing to gather or cancel, no arrays replaced.)
+        guard !self.requestStages.isEmpty || !self.responseStages.isEmpty else { return }
         let (requestStages, responseStages) = (self.requestStages, self.responseStages)
         self.requestStages = []
         self.responseStages = []

@@ -372,28 +372,29 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             self.writeComplete(head: head, body: body, closeAfter: closeAfter)
         case .sendRequest(let plan, let body, let end):
             // (The origin's read timeout counts from when the exchange took the connection.)
-            guard let origin = self.origin else { return }
-            origin.handler.expectResponse(requestWasHEAD: plan.method == .HEAD)
-            origin.handler.writeRequestHead(capacity: 512) { OriginRequestSerializer.head(plan, into: &$0) }
+            // (Only the handler is taken from `origin`: a copy of the whole lease retains three.)
+            guard let origin = self.origin?.handler else { return }
+            origin.expectResponse(requestWasHEAD: plan.method == .HEAD)
+            origin.writeRequestHead(capacity: 512) { OriginRequestSerializer.head(plan, into: &$0) }
             self.requestChunker.begin(chunked: plan.requestFraming == .chunked)
-            for buffer in body { self.sendBodyPart(buffer, to: origin.handler, allocator: self.allocator) }
+            for buffer in body { self.sendBodyPart(buffer, to: origin, allocator: self.allocator) }
             if end, let last = self.requestChunker.end(allocator: self.allocator) {
-                origin.handler.write(last)
+                origin.write(last)
             }
-            self.flushOrigin(origin.handler)
+            self.flushOrigin(origin)
             // The body still to come flows now: from the client, or from the services.
             self.requestStages.last?.resume()
             self.resumeClientReadIfPossible()
         case .sendBody(let buffer):
-            guard let origin = self.origin else { return }
+            guard let origin = self.origin?.handler else { return }
             // An upload in progress is activity: the origin is not silent, it is listening.
-            origin.handler.noteActivity()
-            self.sendBodyPart(buffer, to: origin.handler, allocator: self.allocator)
-            self.flushOrigin(origin.handler)
+            origin.noteActivity()
+            self.sendBodyPart(buffer, to: origin, allocator: self.allocator)
+            self.flushOrigin(origin)
         case .sendEnd:
-            guard let origin = self.origin else { return }
-            if let last = self.requestChunker.end(allocator: self.allocator) { origin.handler.write(last) }
-            self.flushOrigin(origin.handler)
+            guard let origin = self.origin?.handler else { return }
+            if let last = self.requestChunker.end(allocator: self.allocator) { origin.write(last) }
+            self.flushOrigin(origin)
         case .writeInformational(let plan):
             // HTTP/1.0 clients know nothing of 1xx responses; one that got its 100 Continue
             // from the proxy already does not get the origin's.
