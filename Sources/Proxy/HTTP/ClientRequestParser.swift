@@ -154,9 +154,20 @@ struct ClientRequestParser {
         fields.finish()
         // The target becomes a `String` (the planner, the policy and the log read it as one): a
         // target that is not UTF-8 would be changed by that, so it is refused, not rewritten.
-        guard let uri = String(validating: target, as: UTF8.self) else { return .failure(.targetNotUTF8) }
+        guard let uri = Self.string(UnsafeRawBufferPointer(rebasing: target)) else {
+            return .failure(.targetNotUTF8)
+        }
         let requestLine = (method: Self.method(method), uri: uri, version: HTTPVersion(major: major, minor: minor))
         return .success((requestLine, fields, firstNewline + 1))
+    }
+
+    /// The target's bytes as a `String`, or nil if they are not UTF-8. ASCII, which is what
+    /// clients send (they percent-encode the rest), is taken as it is; other bytes go through
+    /// the standard library's validation (whose generic path looks up type metadata).
+    private static func string(_ bytes: UnsafeRawBufferPointer) -> String? {
+        let units = bytes.assumingMemoryBound(to: UInt8.self)
+        if units.allSatisfy({ $0 < 0x80 }) { return String(decoding: units, as: UTF8.self) }
+        return String(validating: units, as: UTF8.self)
     }
 
     private static func digit(_ byte: UInt8) -> Int? {
