@@ -3,14 +3,6 @@ import NIOCore
 import NIOHTTP1
 import Policy
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// What the access log needs to know about the exchange in flight. Its log line's fields are
 /// kept as the line itself (`line`), filled in as the exchange goes and written out as they
 /// are: building a separate entry at the end would copy, and retain, each of its strings.
@@ -38,7 +30,7 @@ struct ExchangeRecord {
         startMillis: Int64? = nil
     ) {
         self.line = AccessLogEntry(
-            startMillis: startMillis ?? Self.wallClockMillis(), elapsedMillis: 0, client: client,
+            startMillis: startMillis ?? WallClock.systemNanoseconds() / 1_000_000, elapsedMillis: 0, client: client,
             action: "NONE_NONE", status: 0, bytes: 0, method: method, url: url, peer: nil, contentType: nil,
             policy: nil)
         self.start = start
@@ -61,11 +53,5 @@ struct ExchangeRecord {
         if let action { self.line.action = action }
         accessLog.record(self.line)
         self.line.contentType = nil
-    }
-
-    private static func wallClockMillis() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 }
