@@ -13,13 +13,17 @@ struct OriginConnectionHandlerTests {
         var events: [String] = []
         var ended: [String] = []
         var mayReadOrigin: Bool { true }
+        /// Runs after the `end` event is written down (the exchange letting the connection go).
+        var onEnd: () -> Void = {}
 
         func originReceived(_ event: OriginResponseEvent) {
             switch event {
             case .head(let head): self.events.append("head \(head.status)")
             case .informational(let head): self.events.append("informational \(head.status)")
             case .body(let bytes): self.events.append("body \(String(buffer: bytes))")
-            case .end: self.events.append("end")
+            case .end:
+                self.events.append("end")
+                self.onEnd()
             }
         }
         func originReadComplete() {}
@@ -67,6 +71,41 @@ struct OriginConnectionHandlerTests {
         #expect(exchange.ended.isEmpty)
         #expect(channel.isActive)
         channel.tearDown()
+    }
+
+    /// One read can hold the end of a response and what follows it. The read goes on with
+    /// whichever exchange holds the connection after each event: the next one that took it
+    /// (a pipelined request), or none, and then the bytes are unsolicited.
+    @Test func aReadFollowsTheConnectionFromExchangeToExchange() throws {
+        let (loop, channel, handler) = try self.connection()
+        let first = RecordingExchange()
+        let second = RecordingExchange()
+        first.onEnd = {
+            handler.detach()
+            handler.attach(second, now: loop.now)
+            handler.expectResponse(requestWasHEAD: false)
+        }
+        handler.attach(first, now: loop.now)
+        handler.expectResponse(requestWasHEAD: false)
+        try channel.writeInbound(
+            ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 204 No Content\r\n\r\n"))
+        #expect(first.events == ["head 200", "body a", "end"])
+        #expect(second.events == ["head 204", "end"])
+        #expect(channel.isActive)
+        channel.tearDown()
+    }
+
+    @Test func bytesBehindAResponseWhoseExchangeLetGoCloseTheConnection() throws {
+        let (loop, channel, handler) = try self.connection()
+        let exchange = RecordingExchange()
+        exchange.onEnd = { handler.detach() }
+        handler.attach(exchange, now: loop.now)
+        handler.expectResponse(requestWasHEAD: false)
+        try channel.writeInbound(
+            ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 204 No Content\r\n\r\n"))
+        #expect(exchange.events == ["head 200", "body a", "end"])
+        #expect(exchange.ended.isEmpty)
+        #expect(!channel.isActive)
     }
 
     @Test func bytesFromTheOriginPushTheTimeoutBack() throws {
