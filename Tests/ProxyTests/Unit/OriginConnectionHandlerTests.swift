@@ -92,6 +92,7 @@ struct OriginConnectionHandlerTests {
         #expect(first.events == ["head 200", "body a", "end"])
         #expect(second.events == ["head 204", "end"])
         #expect(channel.isActive)
+        first.onEnd = {}  // (it holds the handler)
         channel.tearDown()
     }
 
@@ -106,6 +107,8 @@ struct OriginConnectionHandlerTests {
         #expect(exchange.events == ["head 200", "body a", "end"])
         #expect(exchange.ended.isEmpty)
         #expect(!channel.isActive)
+        exchange.onEnd = {}  // (it holds the handler)
+        channel.tearDown()
     }
 
     @Test func bytesFromTheOriginPushTheTimeoutBack() throws {
