@@ -53,9 +53,9 @@ public final class ICAPClientHandler: ChannelDuplexHandler, RemovableChannelHand
         self.receiver = receiver
         self.machine = ICAPClientExchangeStateMachine()
         self.machine.begin()
-        context.write(Self.wrapOutboundOut(.head(head, heads)), promise: nil)
+        context.write(ICAPClientHandler.wrapOutboundOut(.head(head, heads)), promise: nil)
         if !heads.hasBody {
-            context.write(Self.wrapOutboundOut(.end), promise: nil)
+            context.write(ICAPClientHandler.wrapOutboundOut(.end), promise: nil)
             self.machine.requestEnded()
             context.flush()
         }
@@ -65,14 +65,14 @@ public final class ICAPClientHandler: ChannelDuplexHandler, RemovableChannelHand
     /// Writes body data (dropped once the service cut the request short). Call `flush()`.
     public func writeBody(_ buffer: ByteBuffer) {
         guard let context = self.context, self.machine.acceptsBody else { return }
-        context.write(Self.wrapOutboundOut(.body(buffer)), promise: nil)
+        context.write(ICAPClientHandler.wrapOutboundOut(.body(buffer)), promise: nil)
     }
 
     /// Ends the preview (and the request, with `ieof`), and flushes.
     public func endPreview(ieof: Bool) {
         guard let context = self.context, self.machine.request == .sending else { return }
-        context.write(Self.wrapOutboundOut(.previewEnd(ieof: ieof)), promise: nil)
-        if ieof { context.write(Self.wrapOutboundOut(.end), promise: nil) }
+        context.write(ICAPClientHandler.wrapOutboundOut(.previewEnd(ieof: ieof)), promise: nil)
+        if ieof { context.write(ICAPClientHandler.wrapOutboundOut(.end), promise: nil) }
         self.machine.previewEnded(ieof: ieof)
         context.flush()
         self.deadline = context.eventLoop.now + self.readTimeout
@@ -81,7 +81,7 @@ public final class ICAPClientHandler: ChannelDuplexHandler, RemovableChannelHand
     /// Ends the request body, and flushes.
     public func end() {
         guard let context = self.context, self.machine.acceptsBody else { return }
-        context.write(Self.wrapOutboundOut(.end), promise: nil)
+        context.write(ICAPClientHandler.wrapOutboundOut(.end), promise: nil)
         self.machine.requestEnded()
         context.flush()
         self.deadline = context.eventLoop.now + self.readTimeout
@@ -121,7 +121,7 @@ public final class ICAPClientHandler: ChannelDuplexHandler, RemovableChannelHand
             return
         }
         self.deadline = context.eventLoop.now + self.readTimeout
-        switch Self.unwrapInboundIn(data) {
+        switch ICAPClientHandler.unwrapInboundIn(data) {
         case .head(let head, let heads):
             switch self.machine.responseHead(statusCode: head.statusCode) {
             case .sendRest: receiver.icapContinue()

@@ -24,13 +24,13 @@ public final class ICAPRequestEncoder: ChannelOutboundHandler, RemovableChannelH
     /// Encodes one part.
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         do throws(ICAPEncoderError) {
-            switch Self.unwrapOutboundIn(data) {
+            switch ICAPRequestEncoder.unwrapOutboundIn(data) {
             case .head(let head, let heads):
                 let preview = try Self.preview(head)
                 var buffer = context.channel.allocator.buffer(capacity: 256)
                 try ICAPHeadSerializer.write(head, heads, into: &buffer)
                 try self.framer.head(hasBody: heads.hasBody, preview: preview)
-                context.write(Self.wrapOutboundOut(buffer), promise: promise)
+                context.write(ICAPRequestEncoder.wrapOutboundOut(buffer), promise: promise)
             case .body(let data):
                 ICAPChunkWriter.perform(try self.framer.body(data), context: context, promise: promise)
             case .previewEnd(let ieof):

@@ -25,14 +25,14 @@ public final class ICAPResponseEncoder: ChannelOutboundHandler, RemovableChannel
     /// Encodes one part.
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         do throws(ICAPEncoderError) {
-            switch Self.unwrapOutboundIn(data) {
+            switch ICAPResponseEncoder.unwrapOutboundIn(data) {
             case .head(let head, let heads):
                 let bare = head.statusCode == 100 || head.statusCode == 204
                 if bare && heads != .none { throw .continueWithMessage }
                 var buffer = context.channel.allocator.buffer(capacity: 256)
                 try ICAPHeadSerializer.write(head, heads, writeEncapsulated: head.statusCode != 100, into: &buffer)
                 try self.framer.head(hasBody: heads.hasBody, preview: nil)
-                context.write(Self.wrapOutboundOut(buffer), promise: promise)
+                context.write(ICAPResponseEncoder.wrapOutboundOut(buffer), promise: promise)
             case .body(let data):
                 ICAPChunkWriter.perform(try self.framer.body(data), context: context, promise: promise)
             case .end:

@@ -23,7 +23,7 @@ public final class ICAPServerHandler<Adapter: ICAPServerAdapter>: ChannelInbound
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let action: ICAPServerStateMachine.Action
-        switch Self.unwrapInboundIn(data) {
+        switch ICAPServerHandler.unwrapInboundIn(data) {
         case .head(let head, let heads):
             action = self.machine.head(
                 answer: self.answer(head, heads), hasPreview: head.preview != nil && heads.hasBody)
@@ -46,13 +46,13 @@ public final class ICAPServerHandler<Adapter: ICAPServerAdapter>: ChannelInbound
 
     private func perform(_ action: ICAPServerStateMachine.Action, context: ChannelHandlerContext) {
         guard case .write(let parts) = action, let last = parts.last else { return }
-        for part in parts.dropLast() { context.write(Self.wrapOutboundOut(part), promise: nil) }
+        for part in parts.dropLast() { context.write(ICAPServerHandler.wrapOutboundOut(part), promise: nil) }
         if self.closeWhenIdle && self.machine.isIdle {
             // Shutting down: the answer goes out, then the connection closes.
             let channel = context.channel
-            context.writeAndFlush(Self.wrapOutboundOut(last)).whenComplete { _ in channel.close(promise: nil) }
+            context.writeAndFlush(ICAPServerHandler.wrapOutboundOut(last)).whenComplete { _ in channel.close(promise: nil) }
         } else {
-            context.write(Self.wrapOutboundOut(last), promise: nil)
+            context.write(ICAPServerHandler.wrapOutboundOut(last), promise: nil)
             self.needsFlush = true
         }
     }

@@ -120,7 +120,7 @@ extension ClientConnectionHandler {
             self.sentContinue = true
             head.headers.remove(name: "Expect")
             context.writeAndFlush(
-                Self.wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
+                ClientConnectionHandler.wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
         }
         stages[0].requestHead(head, modified: false, hasBody: true)
     }

@@ -25,7 +25,7 @@ extension ClientConnectionHandler {
                         version: .http1_1, status: .custom(code: 200, reasonPhrase: "Connection established"),
                         headers: headers)
                     context.writeAndFlush(
-                        Self.wrapOutboundOut(ResponseSerializer.encode(head, allocator: this.allocator)),
+                        ClientConnectionHandler.wrapOutboundOut(ResponseSerializer.encode(head, allocator: this.allocator)),
                         promise: nil)
                     this.splice(client: context, origin: originChannel, originHandlersToRemove: [])
                 case .failure(let error):
@@ -41,7 +41,7 @@ extension ClientConnectionHandler {
         self.record.line.status = 101
         self.record.line.action = "TCP_TUNNEL"
         context.writeAndFlush(
-            Self.wrapOutboundOut(ResponseSerializer.encode(plan, allocator: self.allocator)), promise: nil)
+            ClientConnectionHandler.wrapOutboundOut(ResponseSerializer.encode(plan, allocator: self.allocator)), promise: nil)
         guard let origin = self.origin else { return }
         self.origin = nil
         // Splice once the origin handler's current read is done (it is delivering the 101 now).

@@ -132,7 +132,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// Leaving for a tunnel: the bytes behind the CONNECT or the switch go on to the glue.
     func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
         if let bytes = self.unparsedClientBytes.take() {
-            context.fireChannelRead(Self.wrapInboundOut(bytes))
+            context.fireChannelRead(ClientConnectionHandler.wrapInboundOut(bytes))
         }
         context.leavePipeline(removalToken: removalToken)
     }
@@ -142,7 +142,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         self.inClientReadBurst = true
         if case .failed = self.requestParser.state { return }
-        var buffer = self.unparsedClientBytes.prepended(to: Self.unwrapInboundIn(data))
+        var buffer = self.unparsedClientBytes.prepended(to: ClientConnectionHandler.unwrapInboundIn(data))
         do {
             while let event = try self.requestParser.next(&buffer) {
                 self.receive(event)
@@ -402,7 +402,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 let context = self.context
             {
                 context.writeAndFlush(
-                    Self.wrapOutboundOut(ResponseSerializer.encode(plan, allocator: self.allocator)),
+                    ClientConnectionHandler.wrapOutboundOut(ResponseSerializer.encode(plan, allocator: self.allocator)),
                     promise: nil)
             }
         case .writeResponseHead(let plan):
@@ -425,7 +425,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
                 self.heldResponse = buffer
             } else {
                 let bytes = self.serializer.head(plan, allocator: self.allocator)
-                self.context?.write(Self.wrapOutboundOut(bytes), promise: nil)
+                self.context?.write(ClientConnectionHandler.wrapOutboundOut(bytes), promise: nil)
             }
         case .writeResponseBody(var buffer):
             self.record.line.bytes += buffer.readableBytes
@@ -436,9 +436,9 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             }
             guard let context = self.context else { return }
             if let prefix = self.serializer.chunkPrefix(for: buffer, allocator: self.allocator) {
-                context.write(Self.wrapOutboundOut(prefix), promise: nil)
+                context.write(ClientConnectionHandler.wrapOutboundOut(prefix), promise: nil)
             }
-            context.write(Self.wrapOutboundOut(buffer), promise: nil)
+            context.write(ClientConnectionHandler.wrapOutboundOut(buffer), promise: nil)
         case .finishResponse(let reuseOrigin, let keepClient):
             self.finishResponse(reuseOrigin: reuseOrigin, keepClient: keepClient)
         case .switchToTunnel(let plan):
@@ -470,7 +470,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     func writeHeldResponse() {
         guard let held = self.heldResponse else { return }
         self.heldResponse = nil
-        self.context?.write(Self.wrapOutboundOut(held), promise: nil)
+        self.context?.write(ClientConnectionHandler.wrapOutboundOut(held), promise: nil)
         self.responseBuffer.keep(held)
     }
 
@@ -563,7 +563,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         self.clientNeedsFlush = false
         let last = self.serializer.end(allocator: self.allocator)
         if keepClient && !self.closeWhenIdle {
-            if let last { context.write(Self.wrapOutboundOut(last), promise: nil) }
+            if let last { context.write(ClientConnectionHandler.wrapOutboundOut(last), promise: nil) }
             context.flush()
             self.awaitRequest(now: now)
             self.drainPipelined()
@@ -571,7 +571,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         } else {
             // Closed once the response is out (an empty write marks the end of the queue).
             let channel = context.channel
-            context.writeAndFlush(Self.wrapOutboundOut(last ?? channel.allocator.buffer(capacity: 0)))
+            context.writeAndFlush(ClientConnectionHandler.wrapOutboundOut(last ?? channel.allocator.buffer(capacity: 0)))
                 .whenComplete { _ in channel.close(promise: nil) }
         }
     }
@@ -604,7 +604,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         if self.record.line.method != "HEAD" { bytes.writeImmutableBuffer(body) }
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let channel = context.channel
-        context.writeAndFlush(Self.wrapOutboundOut(bytes)).whenComplete { _ in
+        context.writeAndFlush(ClientConnectionHandler.wrapOutboundOut(bytes)).whenComplete { _ in
             let this = loopBound.value
             if closeAfter {
                 channel.close(promise: nil)

@@ -63,6 +63,11 @@ struct FieldNameWords {
     private let second: UInt64
     private let third: UInt64
 
+    @inline(__always)
+    fileprivate init(count: Int, _ first: UInt64, _ second: UInt64, _ third: UInt64) {
+        (self.count, self.first, self.second, self.third) = (count, first, second, third)
+    }
+
     init(_ bytes: UnsafeBufferPointer<UInt8>) {
         let count = bytes.count
         self.count = count
@@ -94,32 +99,75 @@ struct FieldNameWords {
     }
 
     /// A name the proxy knows: its lower-case words and where its letters are.
+    ///
+    /// The words are written out as constants, laid out as `init(_:)` reads a name (its bytes
+    /// little-endian, eight to a word): a computed property of literals folds into the
+    /// comparison, where a `static let` computed from the name at run time was a lazily
+    /// initialised global, checked (`swift_once`) on every comparison of every field name.
+    /// `FieldNameTests` pins every constant, each name in any case and every byte changed.
     struct Known {
         let lowercase: FieldNameWords
         let caseBits: FieldNameWords
 
-        init(_ name: StaticString) {
-            let bytes = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
-            precondition(bytes.allSatisfy { $0 == UInt8(ascii: "-") || (0x61...0x7A).contains($0) })
-            self.lowercase = FieldNameWords(bytes)
-            let bits = bytes.map { $0 == UInt8(ascii: "-") ? UInt8(0) : UInt8(0x20) }
-            self.caseBits = bits.withUnsafeBufferPointer { FieldNameWords($0) }
+        @inline(__always)
+        private init(
+            _ count: Int, _ first: UInt64, _ second: UInt64, _ third: UInt64,
+            caseBits: UInt64, _ secondBits: UInt64, _ thirdBits: UInt64
+        ) {
+            self.lowercase = FieldNameWords(count: count, first, second, third)
+            self.caseBits = FieldNameWords(count: count, caseBits, secondBits, thirdBits)
         }
 
-        static let te = Known("te")
-        static let via = Known("via")
-        static let host = Known("host")
-        static let upgrade = Known("upgrade")
-        static let trailer = Known("trailer")
-        static let connection = Known("connection")
-        static let keepAlive = Known("keep-alive")
-        static let maxForwards = Known("max-forwards")
-        static let contentType = Known("content-type")
-        static let contentLength = Known("content-length")
-        static let xForwardedFor = Known("x-forwarded-for")
-        static let proxyConnection = Known("proxy-connection")
-        static let transferEncoding = Known("transfer-encoding")
-        static let proxyAuthenticate = Known("proxy-authenticate")
-        static let proxyAuthorization = Known("proxy-authorization")
+        static var te: Known {
+            Known(2, 0x6574, 0, 0, caseBits: 0x2020, 0, 0)
+        }
+        static var via: Known {
+            Known(3, 0x616976, 0, 0, caseBits: 0x202020, 0, 0)
+        }
+        static var host: Known {
+            Known(4, 0x74736F68, 0, 0, caseBits: 0x20202020, 0, 0)
+        }
+        static var upgrade: Known {
+            Known(7, 0x0065646172677075, 0, 0, caseBits: 0x0020202020202020, 0, 0)
+        }
+        static var trailer: Known {
+            Known(7, 0x0072656C69617274, 0, 0, caseBits: 0x0020202020202020, 0, 0)
+        }
+        static var connection: Known {
+            Known(10, 0x697463656E6E6F63, 0x6E6F697463656E6E, 0, caseBits: 0x2020202020202020, 0x2020202020202020, 0)
+        }
+        static var keepAlive: Known {
+            Known(10, 0x696C612D7065656B, 0x6576696C612D7065, 0, caseBits: 0x2020200020202020, 0x2020202020002020, 0)
+        }
+        static var maxForwards: Known {
+            Known(12, 0x77726F662D78616D, 0x7364726177726F66, 0, caseBits: 0x2020202000202020, 0x2020202020202020, 0)
+        }
+        static var contentType: Known {
+            Known(12, 0x2D746E65746E6F63, 0x657079742D746E65, 0, caseBits: 0x0020202020202020, 0x2020202000202020, 0)
+        }
+        static var contentLength: Known {
+            Known(14, 0x2D746E65746E6F63, 0x6874676E656C2D74, 0, caseBits: 0x0020202020202020, 0x2020202020200020, 0)
+        }
+        static var xForwardedFor: Known {
+            Known(15, 0x726177726F662D78, 0x726F662D64656472, 0, caseBits: 0x2020202020200020, 0x2020200020202020, 0)
+        }
+        static var proxyConnection: Known {
+            Known(16, 0x6F632D79786F7270, 0x6E6F697463656E6E, 0, caseBits: 0x2020002020202020, 0x2020202020202020, 0)
+        }
+        static var transferEncoding: Known {
+            Known(
+                17, 0x726566736E617274, 0x6E69646F636E652D, 0x676E69646F636E65, caseBits: 0x2020202020202020,
+                0x2020202020202000, 0x2020202020202020)
+        }
+        static var proxyAuthenticate: Known {
+            Known(
+                18, 0x75612D79786F7270, 0x616369746E656874, 0x6574616369746E65, caseBits: 0x2020002020202020,
+                0x2020202020202020, 0x2020202020202020)
+        }
+        static var proxyAuthorization: Known {
+            Known(
+                19, 0x75612D79786F7270, 0x74617A69726F6874, 0x6E6F6974617A6972, caseBits: 0x2020002020202020,
+                0x2020202020202020, 0x2020202020202020)
+        }
     }
 }

@@ -19,7 +19,7 @@ final class AcceptLimitHandler: ChannelDuplexHandler {
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.connections.accepted(Self.unwrapInboundIn(data))
+        self.connections.accepted(AcceptLimitHandler.unwrapInboundIn(data))
         context.fireChannelRead(data)
     }
 

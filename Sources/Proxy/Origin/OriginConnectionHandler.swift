@@ -92,14 +92,14 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         guard let context = self.context else { return }
         var buffer = self.requestHeadBuffer.take(capacity: capacity, allocator: self.allocator)
         fill(&buffer)
-        context.write(Self.wrapOutboundOut(buffer), promise: nil)
+        context.write(OriginConnectionHandler.wrapOutboundOut(buffer), promise: nil)
         self.requestHeadBuffer.keep(buffer)
     }
 
     /// Writes request bytes from this handler's place in the pipeline (nothing is behind it).
     func write(_ buffer: ByteBuffer) {
         guard buffer.readableBytes > 0 else { return }
-        self.context?.write(Self.wrapOutboundOut(buffer), promise: nil)
+        self.context?.write(OriginConnectionHandler.wrapOutboundOut(buffer), promise: nil)
     }
 
     func flush() {
@@ -125,7 +125,7 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     private static let smallReads = AdaptiveRecvByteBufferAllocator()
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var buffer = self.unparsed.prepended(to: Self.unwrapInboundIn(data))
+        var buffer = self.unparsed.prepended(to: OriginConnectionHandler.unwrapInboundIn(data))
         do {
             // The exchange is read from `self.delegate` again only when an event changed it (it
             // let the connection go, or a pipelined request took it up): comparing references
@@ -163,7 +163,7 @@ final class OriginConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
     /// head belong to the new protocol and go on to the next handler.
     func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
         if let unparsed = self.unparsed.take() {
-            context.fireChannelRead(Self.wrapInboundOut(unparsed))
+            context.fireChannelRead(OriginConnectionHandler.wrapInboundOut(unparsed))
         }
         context.leavePipeline(removalToken: removalToken)
     }

@@ -44,7 +44,7 @@ final class TunnelGlueHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        self.partner?.writeFromPartner(Self.unwrapInboundIn(data))
+        self.partner?.writeFromPartner(TunnelGlueHandler.unwrapInboundIn(data))
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -91,7 +91,7 @@ final class TunnelGlueHandler: ChannelDuplexHandler {
         }
         guard let context = self.context else { return }
         self.tunnel.noteTransfer(buffer.readableBytes, to: self.side)
-        context.write(Self.wrapOutboundOut(buffer), promise: nil)
+        context.write(TunnelGlueHandler.wrapOutboundOut(buffer), promise: nil)
     }
 
     func flushFromPartner() {
@@ -133,7 +133,7 @@ final class TunnelGlueHandler: ChannelDuplexHandler {
     func closeAfterPendingWrites() {
         guard let context = self.context else { return }
         let channel = context.channel
-        context.writeAndFlush(Self.wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+        context.writeAndFlush(TunnelGlueHandler.wrapOutboundOut(channel.allocator.buffer(capacity: 0))).whenComplete { _ in
             channel.close(promise: nil)
         }
     }
