@@ -48,7 +48,7 @@ extension ClientConnectionHandler {
     func adaptationDone(_ outcome: REQMODChain.Outcome, notes: [String], original: HTTPRequestHead) {
         self.adaptingHead = nil
         self.addICAPNotes(notes)
-        let isConnect = original.method == .CONNECT
+        let isConnect = original.method.isCONNECT
         var replacement: RequestDisposition?
         var newBody: [ByteBuffer]?
         switch outcome {
@@ -77,7 +77,7 @@ extension ClientConnectionHandler {
 
     /// A request a service changed is planned and decided like one from the client.
     func replan(_ head: HTTPRequestHead, original: HTTPRequestHead) -> RequestDisposition {
-        guard (head.method == .CONNECT) == (original.method == .CONNECT) else {
+        guard head.method.isCONNECT == original.method.isCONNECT else {
             return .reject(
                 .serviceUnavailable, reason: "an ICAP service changed a CONNECT into another method or back",
                 url: original.uri)
@@ -120,7 +120,8 @@ extension ClientConnectionHandler {
             self.sentContinue = true
             head.headers.remove(name: "Expect")
             context.writeAndFlush(
-                ClientConnectionHandler.wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
+                ClientConnectionHandler.wrapOutboundOut(ByteBuffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")),
+                promise: nil)
         }
         stages[0].requestHead(head, modified: false, hasBody: true)
     }

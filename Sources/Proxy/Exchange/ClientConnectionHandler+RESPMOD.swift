@@ -10,7 +10,7 @@ extension ClientConnectionHandler: ResponseStreamSink {
         guard let services = self.icapServices, !services.responseClients.isEmpty, head.status != 101,
             case .forwarding(_, responseStarted: false) = self.machine.state, let plan = self.machine.planInFlight
         else { return false }
-        let requestWasHEAD = plan.method == .HEAD
+        let requestWasHEAD = plan.method.isHEAD
         self.originResponseFraming = head.fields.responseFraming(status: head.status, requestWasHEAD: requestWasHEAD)
         self.originResponseReusable =
             head.fields.wantsKeepAlive(minorVersion: head.minorVersion) && self.originResponseFraming != .untilClose

@@ -193,7 +193,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             // tunnel bytes a client sends right behind its CONNECT. (Only refusals ask.)
             var unreadBytesMayFollow = false
             if case .reject = disposition {
-                unreadBytesMayFollow = !self.clientAllowed || head.method == .CONNECT || Self.mayHaveBody(head.fields)
+                unreadBytesMayFollow = !self.clientAllowed || head.method.isCONNECT || Self.mayHaveBody(head.fields)
             }
             let adaptation = self.adaptation(for: disposition)
             self.clientBodyEnded = adaptation != .streamed
@@ -374,7 +374,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
             // (The origin's read timeout counts from when the exchange took the connection.)
             // (Only the handler is taken from `origin`: a copy of the whole lease retains three.)
             guard let origin = self.origin?.handler else { return }
-            origin.expectResponse(requestWasHEAD: plan.method == .HEAD)
+            origin.expectResponse(requestWasHEAD: plan.method.isHEAD)
             origin.writeRequestHead(capacity: 512) { OriginRequestSerializer.head(plan, into: &$0) }
             self.requestChunker.begin(chunked: plan.requestFraming == .chunked)
             for buffer in body { self.sendBodyPart(buffer, to: origin, allocator: self.allocator) }
@@ -571,8 +571,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler, RemovableChannelHandl
         } else {
             // Closed once the response is out (an empty write marks the end of the queue).
             let channel = context.channel
-            context.writeAndFlush(ClientConnectionHandler.wrapOutboundOut(last ?? channel.allocator.buffer(capacity: 0)))
-                .whenComplete { _ in channel.close(promise: nil) }
+            context.writeAndFlush(
+                ClientConnectionHandler.wrapOutboundOut(last ?? channel.allocator.buffer(capacity: 0))
+            )
+            .whenComplete { _ in channel.close(promise: nil) }
         }
     }
 

@@ -55,7 +55,7 @@ struct ClientRequestParser {
             throw ClientRequestError(.afterError)
         case .head:
             guard let head = try self.parseHead(&buffer) else { return nil }
-            if head.method == .CONNECT {
+            if head.method.isCONNECT {
                 self.state = .body(MessageBodyReader(.none), switchesProtocols: true)
                 return .head(head)
             }

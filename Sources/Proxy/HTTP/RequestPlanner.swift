@@ -27,7 +27,7 @@ struct RequestPlanner: Sendable {
         guard head.version.major == 1 else {
             return .reject(.badRequest, reason: "unsupported HTTP version", url: uri)
         }
-        if head.method == .CONNECT {
+        if head.method.isCONNECT {
             return self.planConnect(head)
         }
         if case .RAW(let method) = head.method, method == "PRI" {
@@ -57,7 +57,7 @@ struct RequestPlanner: Sendable {
         }
 
         var maxForwards: Int?
-        if head.method == .OPTIONS || head.method == .TRACE, let value = fields.maxForwards {
+        if head.method.isOPTIONS || head.method.isTRACE, let value = fields.maxForwards {
             guard let remaining = Int(value), remaining >= 0 else {
                 return .reject(.badRequest, reason: "malformed Max-Forwards", url: uri)
             }
@@ -93,7 +93,7 @@ struct RequestPlanner: Sendable {
     private func answerAsFinalRecipient(_ head: ClientRequestHead) -> RequestDisposition {
         var headers = HTTPHeaders()
         headers.add(name: "Via", value: self.via.http11)
-        if head.method == .OPTIONS {
+        if head.method.isOPTIONS {
             headers.add(name: "Allow", value: "GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS, TRACE, CONNECT")
             headers.add(name: "Content-Length", value: "0")
             return .answer(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers), body: ByteBuffer())

@@ -71,7 +71,7 @@ enum ResponsePlanner {
 
     static func plan(_ head: OriginResponseHead, for request: ForwardPlan, via: ViaEntries) -> ResponsePlan {
         let fields = head.fields
-        let originFraming = fields.responseFraming(status: head.status, requestWasHEAD: request.method == .HEAD)
+        let originFraming = fields.responseFraming(status: head.status, requestWasHEAD: request.method.isHEAD)
         let originKeepAlive = fields.wantsKeepAlive(minorVersion: head.minorVersion)
         let switching = head.status == 101 && request.upgrade != nil
 

@@ -71,7 +71,7 @@ struct ICAPPolicyAdapter: ICAPServerAdapter {
     /// The facts of an encapsulated request: absolute-form (what Squid sends), a CONNECT's
     /// authority, or origin-form with its Host header.
     static func facts(of request: HTTPRequestHead, client: IPAddress128?, user: String?) -> RequestFacts? {
-        if request.method == .CONNECT {
+        if request.method.isCONNECT {
             guard let target = try? RequestTarget(authorityForm: request.uri) else { return nil }
             return RequestFacts(
                 scheme: "https", host: target.host, port: target.port, path: "/", client: client, user: user,
