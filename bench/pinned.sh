@@ -16,7 +16,7 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${1:-$REPO_ROOT/.build/release/portcullis}
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-50}
-[[ -x $BIN ]] || { echo "no Portcullis binary at $BIN (swift build -c release --static-swift-stdlib --product portcullis)" >&2; exit 1; }
+[[ -x $BIN ]] || { echo "no Portcullis binary at $BIN (scripts/build-release)" >&2; exit 1; }
 (($(nproc) >= 2)) || { echo "needs at least 2 CPUs" >&2; exit 1; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/portcullis-pinned.XXXXXX")

@@ -29,8 +29,8 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 [[ -f $GENERATOR ]] || { log "generator not found: $GENERATOR (set GENERATOR)"; exit 1; }
 if [[ ! -x $BIN ]]; then
-    log "building: swift build -c release --static-swift-stdlib --product portcullis"
-    (cd "$ROOT" && swift build -c release --static-swift-stdlib --product portcullis) >&2
+    log "building: scripts/build-release"
+    "$ROOT/scripts/build-release" >&2
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/portcullis-policy-bench.XXXXXX")

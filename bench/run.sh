@@ -54,9 +54,9 @@
 #                    to c-icap's echo service as a REQMOD service first
 #   PORTCULLIS_BIN   Portcullis binary  [<repo>/.build/release/portcullis]
 #   BENCH_BUILD      1 = if PORTCULLIS_BIN is unset and the default binary
-#                    is missing, run `swift build -c release
-#                    --static-swift-stdlib --product portcullis` first (and
-#                    the same for bench/nio-splice if it is missing);
+#                    is missing, run scripts/build-release first
+#                    (and build bench/nio-splice with the same flags,
+#                    scripts/release-flags.sh, if it is missing);
 #                    0 = never build (just skip)                  [1]
 #   NGINX_WORKERS    nginx worker_processes, 0 = auto           [1]
 #   HAPROXY_THREADS  HAProxy nbthread                           [1]
@@ -208,9 +208,8 @@ if wanted portcullis || wanted portcullis-icap || wanted portcullis-respmod; the
         PORTCULLIS_BIN="$REPO_ROOT/.build/release/portcullis"
         if [[ ! -x $PORTCULLIS_BIN && $BENCH_BUILD == 1 ]]; then
             if [[ -f $REPO_ROOT/Package.swift ]] && command -v swift >/dev/null; then
-                log "building Portcullis: swift build -c release --static-swift-stdlib --product portcullis"
-                (cd "$REPO_ROOT" && swift build -c release --static-swift-stdlib --product portcullis) >&2 ||
-                    die "swift build failed"
+                log "building Portcullis: scripts/build-release"
+                "$REPO_ROOT/scripts/build-release" >&2 || die "swift build failed"
             fi
         fi
     fi
@@ -224,9 +223,12 @@ fi
 NIO_SPLICE_BIN="$SCRIPT_DIR/nio-splice/.build/release/nio-splice"
 if wanted nio-splice; then
     if [[ ! -x $NIO_SPLICE_BIN && $BENCH_BUILD == 1 ]] && command -v swift >/dev/null; then
-        log "building nio-splice: swift build -c release --static-swift-stdlib --package-path bench/nio-splice"
-        # A floor that does not build is a row short, not a run lost.
-        swift build -c release --static-swift-stdlib --package-path "$SCRIPT_DIR/nio-splice" >&2 ||
+        # The release flags of Portcullis's build (scripts/release-flags.sh), so that the floor
+        # is built as the proxy is. A floor that does not build is a row short, not a run lost.
+        # shellcheck source=../scripts/release-flags.sh
+        source "$REPO_ROOT/scripts/release-flags.sh"
+        log "building nio-splice: swift build ${RELEASE_FLAGS[*]} --package-path bench/nio-splice"
+        swift build "${RELEASE_FLAGS[@]}" --package-path "$SCRIPT_DIR/nio-splice" >&2 ||
             warn "swift build of bench/nio-splice failed"
     fi
     if [[ ! -x $NIO_SPLICE_BIN ]]; then

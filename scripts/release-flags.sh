@@ -1,0 +1,13 @@
+# The release build's flags, one place for every script that builds or runs one (sourced by
+# scripts/run, scripts/build-release, scripts/smoke-release and bench/).
+#
+# --static-swift-stdlib: the Swift runtime linked into the binary, one file to install, and
+#   retain, release and the runtime's thread-local state reached without the PLT.
+# -Xswiftc -enforce-exclusivity=unchecked: no run-time exclusivity checks in any module,
+#   SwiftNIO's included (a thread-local access set updated on each access to a class's
+#   stored property; about a tenth of the instructions of a proxied request, most of them
+#   in NIO's channel code). They catch a programming error, two overlapping accesses, which
+#   the input does not decide; debug builds keep them, so every test run does.
+#
+# SwiftPM rebuilds every module when a build's flags change: build release only with these.
+RELEASE_FLAGS=(-c release --static-swift-stdlib -Xswiftc -enforce-exclusivity=unchecked)
