@@ -32,24 +32,9 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ORIGIN_PORT=$(free_port)
 
-mkdir -p "$WORK/www"
-head -c 1024 /dev/zero | tr '\0' 'a' >"$WORK/www/1k"
-cat >"$WORK/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    client_body_temp_path $WORK/tmp-body; proxy_temp_path $WORK/tmp-proxy;
-    fastcgi_temp_path $WORK/tmp-fcgi; uwsgi_temp_path $WORK/tmp-uwsgi; scgi_temp_path $WORK/tmp-scgi;
-    server { listen 127.0.0.1:$ORIGIN_PORT; root $WORK/www; }
-}
-CONF
-nginx -p "$WORK" -c "$WORK/nginx.conf" >/dev/null 2>&1 &
-PIDS+=($!)
+# shellcheck source=one-kib-origin.sh
+source "$REPO_ROOT/bench/one-kib-origin.sh"
+start_one_kib_origin "$ORIGIN_PORT"
 strip --strip-debug -o "$WORK/portcullis" "$BIN"
 URL="http://127.0.0.1:$ORIGIN_PORT/1k"
 

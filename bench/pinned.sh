@@ -31,24 +31,10 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 ORIGIN_PORT=$(free_port)
 PROXY_PORT=$(free_port)
 
-mkdir -p "$WORK/www" "$WORK/var"
-head -c 1024 /dev/zero | tr '\0' 'a' >"$WORK/www/1k"
-cat >"$WORK/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    keepalive_requests 1000000;
-    client_body_temp_path $WORK/tmp-body; proxy_temp_path $WORK/tmp-proxy;
-    fastcgi_temp_path $WORK/tmp-fcgi; uwsgi_temp_path $WORK/tmp-uwsgi; scgi_temp_path $WORK/tmp-scgi;
-    server { listen 127.0.0.1:$ORIGIN_PORT; root $WORK/www; }
-}
-CONF
-taskset -c 0 nginx -p "$WORK" -c "$WORK/nginx.conf" >/dev/null 2>&1 &
-PIDS+=($!)
+mkdir -p "$WORK/var"
+# shellcheck source=one-kib-origin.sh
+source "$REPO_ROOT/bench/one-kib-origin.sh"
+start_one_kib_origin "$ORIGIN_PORT" taskset -c 0
 taskset -c 1 "$BIN" run --threads 1 --listen "127.0.0.1:$PROXY_PORT" --data-dir "$WORK/var" \
     --access-log "$WORK/var/access.log" >"$WORK/portcullis.log" 2>&1 &
 PROXY_PID=$!
