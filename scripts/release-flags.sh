@@ -1,5 +1,6 @@
-# The release build's flags, one place for every script that builds or runs one (sourced by
-# scripts/run, scripts/build-release, scripts/smoke-release and bench/).
+# The release build's flags, one place for every script that builds one (sourced by
+# scripts/build-release, which scripts/run and scripts/smoke-release call, and by bench/run.sh
+# for the SwiftNIO floor).
 #
 # --static-swift-stdlib: the Swift runtime linked into the binary, one file to install, and
 #   retain, release and the runtime's thread-local state reached without the PLT.
